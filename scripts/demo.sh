@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The demo command: set up (scripts/setup.sh), then run `cgdmer demo` on the embedded real
+# sample (data/sample). Output goes to ./demo-out unless --out is given.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+exec ./build/cgdmer demo "$@"

@@ -1,0 +1,106 @@
+// The resolved configuration of a CG-DMER run: model, losses, text, optimisation and data.
+// Presets are TOML files under configs/ (paper, tiny, variant1..4); any key can be
+// overridden with --set section.key=value. Defaults live here only (SPEC §1 = `paper`).
+// A config is printed and saved resolved (config.toml in the run folder and in every
+// checkpoint), and its model part is hashed so checkpoints of another shape are refused.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cgdmer {
+
+struct EcgModelConfig {
+  int n_leads = 12;
+  int n_samples = 5000;        // per lead (10 s at 500 Hz)
+  int patch_size = 50;         // samples per patch → N = n_samples / patch_size = 100
+  int tokenizer_channels = 128;  // Conv1d stack width inside the patch tokenizer
+  int width = 768;             // D
+  int depth = 8;
+  int heads = 12;
+  int mlp_ratio = 4;
+  double dropout = 0.0;
+  std::string temporal_embedding = "sincos";  // "sincos" | "learned"
+  double mask_ratio = 0.75;
+  int decoder_width = 256;
+  int decoder_depth = 4;
+  int decoder_heads = 8;
+  bool norm_target = false;    // per-patch target normalisation in L_e.rec
+};
+
+struct TextModelConfig {
+  int vocab_size = 30522;      // base WordPiece vocabulary (MedCPT)
+  int width = 768;
+  int depth = 12;
+  int heads = 12;
+  int intermediate = 3072;
+  int max_len = 256;
+  double dropout = 0.1;
+  std::string hf_weights;      // folder or .safetensors to initialise from ("" = random)
+  std::string freeze = "none"; // "none" | "all" | "first:K"
+  std::string reconstruction = "sentinel";  // "sentinel" | "mlm"
+  double mask_ratio = 0.15;
+  double mean_span = 3.0;
+  int n_sentinels = 100;
+  int decoder_width = 256;
+  int decoder_depth = 2;
+  int decoder_heads = 4;
+  int decoder_max_len = 128;
+};
+
+struct HeadConfig {
+  int dim = 256;               // f_sp / f_sh output (Linear → GELU → Linear)
+  int hidden = 256;
+};
+
+struct LossConfig {
+  double lambda_cons = 1.0;    // L_cons on/off weight
+  double lambda_e_rec = 1.0;   // λ_e
+  double lambda_t_rec = 1.0;   // λ1
+  double lambda_orth = 1.0;    // λ2
+  double lambda_siglip = 1.0;  // λ3
+  double temperature = 0.07;   // InfoNCE τ
+  std::string siglip = "learnable";  // "learnable" (t0 = log 10, b0 = −10) | "fixed" (C-MELT)
+};
+
+struct TrainConfig {
+  int batch_size = 512;        // per device
+  int epochs = 50;
+  std::int64_t max_steps = 0;  // 0 = epochs decide
+  double lr = 2e-4;
+  double weight_decay = 1e-5;
+  double warmup_fraction = 0.05;
+  double min_lr_fraction = 0.0;
+  double grad_clip = 1.0;      // 0 = off
+  int grad_accum = 1;
+  std::string precision = "auto";  // "fp32" | "bf16" | "auto" (bf16 where native)
+  std::uint64_t seed = 42;
+  int log_every = 10;
+  int save_every = 500;
+  int keep_last = 3;
+  int val_every = 0;           // zero-shot validation every k steps (0 = only at the end)
+  int max_bad_steps = 5;       // consecutive non-finite losses before stopping
+  int loader_workers = 2;
+};
+
+struct Config {
+  std::string name = "paper";
+  EcgModelConfig ecg;
+  TextModelConfig text;
+  HeadConfig head;
+  LossConfig loss;
+  TrainConfig train;
+
+  // Preset name (configs/<name>.toml) or a path to a TOML file; then overrides
+  // "section.key=value". Unknown keys and bad values → ConfigError naming them.
+  static Config load(const std::string& preset_or_path,
+                     const std::vector<std::string>& overrides = {});
+  static Config from_toml(const std::string& toml_text, const std::string& origin);
+  void apply_override(const std::string& assignment);
+  void validate() const;  // e.g. n_samples % patch_size == 0, heads divide width
+  std::string to_toml() const;
+  std::string model_hash() const;  // hash of the parts that decide parameter shapes
+};
+
+}  // namespace cgdmer

@@ -1,0 +1,60 @@
+// BERT text encoder with Hugging Face `BertModel` parameter names and math, so that a
+// Hugging Face folder (MedCPT-Query-Encoder, bert-base-uncased, ...) loads unchanged and
+// produces the same outputs. Submodule names (state_dict keys):
+//   embeddings.{word_embeddings,position_embeddings,token_type_embeddings,LayerNorm}
+//   encoder.layer.{i}.attention.self.{query,key,value}
+//   encoder.layer.{i}.attention.output.{dense,LayerNorm}
+//   encoder.layer.{i}.intermediate.dense   encoder.layer.{i}.output.{dense,LayerNorm}
+//   pooler.dense
+// Shapes: B batch, T tokens, H hidden.
+#pragma once
+
+#include <string>
+
+#include <torch/torch.h>
+
+namespace cgdmer {
+
+struct BertConfig {
+  int vocab_size = 30522;
+  int hidden_size = 768;
+  int num_hidden_layers = 12;
+  int num_attention_heads = 12;
+  int intermediate_size = 3072;
+  int max_position_embeddings = 512;
+  int type_vocab_size = 2;
+  double layer_norm_eps = 1e-12;
+  double hidden_dropout_prob = 0.1;
+  double attention_probs_dropout_prob = 0.1;
+  // Reads a Hugging Face config.json (hidden_act must be "gelu"). Throws FormatError.
+  static BertConfig from_hf_json(const std::string& path);
+};
+
+class BertModelImpl : public torch::nn::Module {
+ public:
+  explicit BertModelImpl(const BertConfig& cfg);
+  // input_ids (B, T) int64; attention_mask (B, T) int64/bool, 1 = real token.
+  // Returns last_hidden_state (B, T, H).
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+  // HF pooler_output: tanh(dense(last_hidden[:, 0])) → (B, H).
+  torch::Tensor pool(const torch::Tensor& last_hidden);
+  // Grow the word-embedding matrix to n rows (new rows ~ N(0, 0.02)), e.g. for sentinels.
+  void resize_token_embeddings(int n);
+  // Freezing: k < 0 → none; k = 0 → embeddings only... see freeze_spec in bert.cpp.
+  // "none" | "all" | "first:K" (embeddings + layers 0..K-1).
+  void freeze(const std::string& spec);
+  const BertConfig& config() const { return cfg_; }
+
+ private:
+  BertConfig cfg_;
+  // (submodules registered in bert.cpp under the HF names above)
+};
+TORCH_MODULE(BertModel);
+
+// Loads Hugging Face weights into `model`: `path` is a folder (model.safetensors or
+// pytorch_model.safetensors; config.json checked against model's config) or a .safetensors
+// file. Accepts keys with or without a "bert." prefix; ignores HF-only buffers
+// (embeddings.position_ids). Missing or mis-shaped tensors → FormatError naming them.
+void load_hf_bert_weights(BertModel& model, const std::string& path);
+
+}  // namespace cgdmer

@@ -1,0 +1,61 @@
+// The CG-DMER model (paper §2, Eqs. 1–10): spatial–temporal ECG tokenizer + masked ECG
+// encoder + MAE decoder (L_e.rec), BERT text encoder + sentinel text decoder (L_t.rec),
+// disentangling heads f_sp/f_sh per modality (L_orth), and the two alignment losses on the
+// shared parts (L_SigLIP, L_cons). Every term is switchable through Config::loss weights
+// (0 = term not computed), which makes Table 3's variants configurations.
+// Dimension legend: B batch, L leads (12), S samples per lead, P patches per lead
+// (S / patch_size), N = L·P tokens, D encoder width, T text tokens, U target tokens,
+// E = head dim (256).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include <torch/torch.h>
+
+#include "config/config.h"
+
+namespace cgdmer {
+
+struct CgDmerInputs {
+  torch::Tensor ecg;         // (B, L, S) float32, [0,1]
+  torch::Tensor text_ids;    // (B, T) int64: encoder input (spans → sentinels when t_rec on)
+  torch::Tensor text_mask;   // (B, T) int64, 1 = real token
+  torch::Tensor dec_input;   // (B, U) int64: start token + target[:-1] (undefined if off)
+  torch::Tensor dec_target;  // (B, U) int64: <s0> span0 ... <eos>, -100 = padding
+  torch::Tensor mlm_labels;  // (B, T) int64 for reconstruction = "mlm", else undefined
+};
+
+struct CgDmerOutputs {
+  torch::Tensor loss;                          // weighted total (scalar, float32)
+  std::map<std::string, torch::Tensor> terms;  // "loss_cons", "loss_e_rec", "loss_t_rec",
+                                               // "loss_orth", "loss_siglip" (unweighted, detached)
+  torch::Tensor ecg_shared, text_shared;       // (B, E) h_sh, before normalisation
+};
+
+// Gathers a (B_local, E) tensor from every rank into (B_world, E), keeping the gradient
+// on the local slice (MERL's all_gather trick). Identity on one process.
+using GatherFn = std::function<torch::Tensor(const torch::Tensor&)>;
+
+class CgDmerImpl : public torch::nn::Module {
+ public:
+  explicit CgDmerImpl(const Config& cfg);
+
+  // Training forward. `gen` drives the ECG patch masking (seeded per rank and step).
+  CgDmerOutputs forward(const CgDmerInputs& in, torch::Generator gen,
+                        const GatherFn& gather = nullptr);
+
+  // Inference features (no masking, eval mode expected):
+  torch::Tensor ecg_features(const torch::Tensor& ecg);  // (B, D): mean of all N tokens → LN
+  torch::Tensor ecg_shared(const torch::Tensor& ecg);    // (B, E): f_sh^ecg, L2-normalised
+  torch::Tensor text_shared(const torch::Tensor& ids, const torch::Tensor& mask);  // (B, E), L2-normalised
+
+  const Config& config() const { return cfg_; }
+
+ private:
+  Config cfg_;
+};
+TORCH_MODULE(CgDmer);
+
+}  // namespace cgdmer

@@ -1,0 +1,89 @@
+// LibTorch 1.13 (Debian, CPU) vs 2.x (CUDA builds) differences, in one place:
+//  - attention: fused at::scaled_dot_product_attention on 2.x, matmul–softmax–matmul on 1.13;
+//  - autocast: 1.13's C++ API has no RAII guard and a CPU-specific switch.
+// Include only from .cpp files of the LibTorch libraries (it pulls in ATen).
+#pragma once
+
+#include <torch/torch.h>
+#include <torch/version.h>
+
+#define CGDMER_TORCH_2 (TORCH_VERSION_MAJOR >= 2)
+
+namespace cgdmer {
+
+// Plain attention, the reference path (always compiled, used in tests against the fused one).
+//   q: (B, H, Tq, Dh)  k, v: (B, H, Tk, Dh)
+//   mask: undefined, or bool broadcastable to (B, H, Tq, Tk), true = may attend
+//   returns (B, H, Tq, Dh)
+inline torch::Tensor attention_reference(const torch::Tensor& q, const torch::Tensor& k,
+                                         const torch::Tensor& v, const torch::Tensor& mask,
+                                         bool causal, double dropout_p, bool training) {
+  const double scale = 1.0 / std::sqrt(double(q.size(-1)));
+  auto scores = torch::matmul(q, k.transpose(-2, -1)) * scale;  // (B, H, Tq, Tk)
+  if (causal) {
+    auto tq = q.size(-2), tk = k.size(-2);
+    auto allowed = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
+    scores = scores.masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  }
+  if (mask.defined())
+    scores = scores.masked_fill(mask.logical_not(), -std::numeric_limits<float>::infinity());
+  auto probs = torch::softmax(scores, -1);
+  if (dropout_p > 0 && training) probs = torch::dropout(probs, dropout_p, true);
+  return torch::matmul(probs, v);
+}
+
+// Fast path where the LibTorch version has it, reference path otherwise.
+inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const torch::Tensor& k,
+                                                  const torch::Tensor& v,
+                                                  const torch::Tensor& mask, bool causal,
+                                                  double dropout_p, bool training) {
+#if CGDMER_TORCH_2
+  torch::Tensor m = mask;
+  if (causal && mask.defined()) {
+    auto tq = q.size(-2), tk = k.size(-2);
+    m = mask.logical_and(torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq));
+    causal = false;
+  }
+  return at::scaled_dot_product_attention(q, k, v, m.defined() ? c10::optional<at::Tensor>(m)
+                                                               : c10::nullopt,
+                                          training ? dropout_p : 0.0, causal);
+#else
+  return attention_reference(q, k, v, mask, causal, dropout_p, training);
+#endif
+}
+
+inline constexpr bool has_fused_attention() { return CGDMER_TORCH_2; }
+
+// RAII bf16/fp16 autocast on CPU or CUDA; a no-op when `enabled` is false.
+class AutocastGuard {
+ public:
+  AutocastGuard(bool enabled, torch::Device device, torch::ScalarType dtype = torch::kBFloat16)
+      : enabled_(enabled), cuda_(device.is_cuda()) {
+    if (!enabled_) return;
+    if (cuda_) {
+      prev_ = at::autocast::is_enabled();
+      at::autocast::set_enabled(true);
+#if CGDMER_TORCH_2
+      at::autocast::set_autocast_gpu_dtype(dtype);
+#endif
+    } else {
+      prev_ = at::autocast::is_cpu_enabled();
+      at::autocast::set_cpu_enabled(true);
+      at::autocast::set_autocast_cpu_dtype(dtype);
+    }
+    at::autocast::increment_nesting();
+  }
+  ~AutocastGuard() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    if (cuda_) at::autocast::set_enabled(prev_);
+    else at::autocast::set_cpu_enabled(prev_);
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool enabled_, cuda_, prev_ = false;
+};
+
+}  // namespace cgdmer
