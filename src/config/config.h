@@ -36,6 +36,7 @@ struct TextModelConfig {
   int heads = 12;
   int intermediate = 3072;
   int max_len = 256;
+  int max_position = 512;      // BERT position-embedding rows (HF checkpoints: 512), >= max_len
   double dropout = 0.1;
   std::string hf_weights;      // folder or .safetensors to initialise from ("" = random)
   std::string freeze = "none"; // "none" | "all" | "first:K"
@@ -101,6 +102,17 @@ struct Config {
   void validate() const;  // e.g. n_samples % patch_size == 0, heads divide width
   std::string to_toml() const;
   std::string model_hash() const;  // hash of the parts that decide parameter shapes
+
+  // Which optional modules exist (a term with weight 0 has no module and no cost).
+  bool has_ecg_decoder() const { return loss.lambda_e_rec > 0; }
+  bool has_text_reconstruction() const { return loss.lambda_t_rec > 0; }
+  // Rows of the text encoder's word embeddings: base vocab, plus sentinels and <eos> when the
+  // sentinel decoder is on (ids as in text/span_masking.h).
+  int text_vocab_rows() const;
+  // Visible patches per lead: floor(P·(1 − r) + 1e-6), at least 1 (ST-MEM's int(), guarded
+  // against 100·(1 − 0.9) = 9.9999…).
+  int ecg_keep_per_lead() const;
+  int ecg_patches_per_lead() const { return ecg.n_samples / ecg.patch_size; }
 };
 
 }  // namespace cgdmer
