@@ -1,0 +1,230 @@
+// ShardStore: opens a committed store folder (layout in shard_store_format.h), memory-maps
+// signals.bin and loads meta.jsonl into flat in-memory tables.
+#include "data/shard_store.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <tuple>
+
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "data/shard_store_format.h"
+
+namespace cgdmer {
+
+namespace fs = std::filesystem;
+namespace sf = store_format;
+using nlohmann::json;
+
+struct ShardStore::Impl {
+  std::string dir;
+  StoreInfo info;
+  // mmap of signals.bin
+  void* map = nullptr;
+  std::size_t map_bytes = 0;
+  std::size_t record_values = 0;  // n_leads * n_samples
+  std::vector<std::string> ids, paths, reports;
+  std::vector<int> folds;
+  std::vector<std::int32_t> tokens;          // all records' token ids, concatenated
+  std::vector<std::int64_t> token_offsets;   // (n_records + 1)
+  // Per label set: (n_records, n_classes) multi-hot, row-major.
+  std::map<std::string, std::vector<std::uint8_t>> labels;
+
+  ~Impl() {
+    if (map) ::munmap(map, map_bytes);
+  }
+};
+
+namespace {
+
+// Maps the whole file read-only after checking its size; returns (address, bytes).
+std::pair<void*, std::size_t> map_signals(const std::string& path, std::uint64_t expect_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw IoError(path, std::string("cannot open: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw IoError(path, std::string("cannot stat: ") + std::strerror(errno));
+  }
+  const std::uint64_t size = std::uint64_t(st.st_size);
+  if (size != expect_bytes) {
+    ::close(fd);
+    throw FormatError(path, "size " + std::to_string(size) + " bytes, store.json says " +
+                                std::to_string(expect_bytes) + " (truncated or foreign file)");
+  }
+  if (size < sf::kSignalHeaderBytes) {
+    ::close(fd);
+    throw FormatError(path, "shorter than its 4096-byte header");
+  }
+  void* p = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (p == MAP_FAILED) throw IoError(path, std::string("mmap failed: ") + std::strerror(errno));
+  return {p, std::size_t(size)};
+}
+
+}  // namespace
+
+ShardStore::ShardStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ShardStore::ShardStore(ShardStore&&) noexcept = default;
+ShardStore& ShardStore::operator=(ShardStore&&) noexcept = default;
+ShardStore::~ShardStore() = default;
+
+ShardStore ShardStore::open(const std::string& dir) {
+  auto s = std::make_unique<Impl>();
+  s->dir = dir;
+  const std::string store_json = (fs::path(dir) / sf::kStoreJson).string();
+  if (!fs::is_directory(dir)) throw IoError(dir, "not a directory (expected a shard store)");
+  if (!fs::exists(store_json)) {
+    const bool partial = fs::exists(fs::path(dir) / sf::kJournal) ||
+                         fs::exists(fs::path(dir) / sf::kSignalsPartial);
+    throw FormatError(store_json,
+                      partial ? "missing: the store is incomplete (prepare was interrupted)"
+                              : "missing: not a cgdmer shard store",
+                      "run `cgdmer prepare ... --out " + dir + "` (it resumes an interrupted run)");
+  }
+  json j;
+  try {
+    j = json::parse(read_file(store_json));
+  } catch (const json::exception& e) {
+    throw FormatError(store_json, std::string("not valid JSON: ") + e.what());
+  }
+  StoreInfo& info = s->info;
+  try {
+    if (j.value("format", std::string()) != sf::kFormatName)
+      throw FormatError(store_json, "not a cgdmer shard store (format field)");
+    info.version = j.at("version").get<std::uint32_t>();
+    if (info.version != sf::kFormatVersion)
+      throw FormatError(store_json, "store format version " + std::to_string(info.version) +
+                                        ", this build reads version " +
+                                        std::to_string(sf::kFormatVersion),
+                        "re-run cgdmer prepare");
+    info.n_records = j.at("n_records").get<std::int64_t>();
+    info.n_leads = j.at("n_leads").get<int>();
+    info.n_samples = j.at("n_samples").get<int>();
+    info.fs = j.at("fs").get<double>();
+    info.dataset = j.at("dataset").get<std::string>();
+    info.preprocessing_hash = j.at("preprocessing_hash").get<std::string>();
+    info.lead_names = j.at("lead_names").get<std::vector<std::string>>();
+    for (auto& [k, v] : j.at("label_sets").items())
+      info.label_sets[k] = v.get<std::vector<std::string>>();
+  } catch (const json::exception& e) {
+    throw FormatError(store_json, std::string("bad field: ") + e.what());
+  }
+  if (info.n_records < 0 || info.n_leads <= 0 || info.n_samples <= 0)
+    throw FormatError(store_json, "bad counts");
+
+  // Signals: header must agree with store.json.
+  const std::string sig_path = (fs::path(dir) / sf::kSignalsFile).string();
+  s->record_values = std::size_t(info.n_leads) * std::size_t(info.n_samples);
+  const std::uint64_t record_bytes = s->record_values * sizeof(std::int16_t);
+  const std::uint64_t expect = sf::kSignalHeaderBytes + record_bytes * std::uint64_t(info.n_records);
+  std::tie(s->map, s->map_bytes) = map_signals(sig_path, j.value("signals_bytes", expect));
+  if (j.value("signals_bytes", expect) != expect)
+    throw FormatError(store_json, "signals_bytes disagrees with the record counts");
+  sf::SignalHeader h;
+  std::memcpy(&h, s->map, sizeof h);
+  if (std::memcmp(h.magic, sf::kMagic, 8) != 0) throw FormatError(sig_path, "bad magic");
+  if (h.version != sf::kFormatVersion || h.dtype != sf::kDtypeInt16 ||
+      h.n_leads != std::uint32_t(info.n_leads) || h.n_samples != std::uint32_t(info.n_samples) ||
+      h.n_records != std::uint64_t(info.n_records) || h.record_bytes != record_bytes)
+    throw FormatError(sig_path, "header disagrees with store.json");
+
+  // Metadata.
+  const std::string meta_path = (fs::path(dir) / sf::kMetaFile).string();
+  std::ifstream in(meta_path);
+  if (!in) throw IoError(meta_path, std::string("cannot open: ") + std::strerror(errno));
+  const auto n = std::size_t(info.n_records);
+  s->ids.reserve(n);
+  s->paths.reserve(n);
+  s->reports.reserve(n);
+  s->folds.reserve(n);
+  s->token_offsets.reserve(n + 1);
+  s->token_offsets.push_back(0);
+  for (auto& [set, classes] : info.label_sets) s->labels[set].assign(n * classes.size(), 0);
+  std::string line;
+  std::size_t i = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (i >= n) throw FormatError(meta_path, "more lines than n_records in store.json");
+    try {
+      json m = json::parse(line);
+      s->ids.push_back(m.at("id").get<std::string>());
+      s->paths.push_back(m.value("path", std::string()));
+      s->reports.push_back(m.value("report", std::string()));
+      s->folds.push_back(m.value("fold", -1));
+      if (m.contains("tokens"))
+        for (auto& t : m["tokens"]) s->tokens.push_back(t.get<std::int32_t>());
+      s->token_offsets.push_back(std::int64_t(s->tokens.size()));
+      if (m.contains("labels")) {
+        for (auto& [set, pos] : m["labels"].items()) {
+          auto it = info.label_sets.find(set);
+          if (it == info.label_sets.end())
+            throw FormatError(meta_path, "line " + std::to_string(i + 1) + ": unknown label set " + set);
+          const std::size_t c = it->second.size();
+          for (auto& p : pos) {
+            int k = p.get<int>();
+            if (k < 0 || std::size_t(k) >= c)
+              throw FormatError(meta_path, "line " + std::to_string(i + 1) + ": label index out of range");
+            s->labels[set][i * c + std::size_t(k)] = 1;
+          }
+        }
+      }
+    } catch (const json::exception& e) {
+      throw FormatError(meta_path, "line " + std::to_string(i + 1) + ": " + e.what());
+    }
+    ++i;
+  }
+  if (i != n)
+    throw FormatError(meta_path, std::to_string(i) + " records, store.json says " + std::to_string(n));
+  return ShardStore(std::move(s));
+}
+
+const StoreInfo& ShardStore::info() const { return impl_->info; }
+const std::string& ShardStore::dir() const { return impl_->dir; }
+
+void ShardStore::read_signal(std::int64_t i, float* out) const {
+  if (i < 0 || i >= impl_->info.n_records)
+    throw std::out_of_range("ShardStore::read_signal: index " + std::to_string(i));
+  const std::size_t n = impl_->record_values;
+  const auto* q = reinterpret_cast<const std::int16_t*>(
+      static_cast<const char*>(impl_->map) + sf::kSignalHeaderBytes +
+      std::size_t(i) * n * sizeof(std::int16_t));
+  for (std::size_t k = 0; k < n; ++k) out[k] = sf::dequantize(q[k]);
+}
+
+const std::string& ShardStore::record_id(std::int64_t i) const { return impl_->ids.at(std::size_t(i)); }
+const std::string& ShardStore::source_path(std::int64_t i) const {
+  return impl_->paths.at(std::size_t(i));
+}
+const std::string& ShardStore::report(std::int64_t i) const { return impl_->reports.at(std::size_t(i)); }
+int ShardStore::fold(std::int64_t i) const { return impl_->folds.at(std::size_t(i)); }
+
+std::vector<std::int32_t> ShardStore::token_ids(std::int64_t i) const {
+  const auto& off = impl_->token_offsets;
+  const std::size_t k = std::size_t(i);
+  if (k + 1 >= off.size()) throw std::out_of_range("ShardStore::token_ids: index " + std::to_string(i));
+  return std::vector<std::int32_t>(impl_->tokens.begin() + off[k], impl_->tokens.begin() + off[k + 1]);
+}
+
+std::vector<std::uint8_t> ShardStore::labels(std::int64_t i, const std::string& set) const {
+  auto it = impl_->info.label_sets.find(set);
+  if (it == impl_->info.label_sets.end())
+    throw FormatError((fs::path(impl_->dir) / sf::kStoreJson).string(), "no label set '" + set + "'");
+  const std::size_t c = it->second.size();
+  const auto& flat = impl_->labels.at(set);
+  const std::size_t k = std::size_t(i);
+  if (k >= std::size_t(impl_->info.n_records))
+    throw std::out_of_range("ShardStore::labels: index " + std::to_string(i));
+  return std::vector<std::uint8_t>(flat.begin() + k * c, flat.begin() + (k + 1) * c);
+}
+
+}  // namespace cgdmer
