@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <unordered_map>
 #include <vector>
 
@@ -18,9 +20,13 @@ struct Encoding {
 
 class WordPieceTokenizer {
  public:
-  // vocab.txt (one token per line, split on '\n' only) or tokenizer.json. Throws on error.
+  // vocab.txt (one token per line, split on '\n' only, trailing whitespace trimmed as HF's
+  // WordPiece::read_file does), tokenizer.json (model.vocab, added special tokens), or a
+  // directory holding one of them (tokenizer.json preferred). Throws IoError/FormatError.
   static WordPieceTokenizer load(const std::string& path);
   static WordPieceTokenizer from_vocab_text(const std::string& text, const std::string& path);
+  // A Hugging Face tokenizer.json holding a BERT (uncased) WordPiece pipeline.
+  static WordPieceTokenizer from_tokenizer_json(const std::string& text, const std::string& path);
   // The bundled MedCPT vocabulary (assets/medcpt_vocab.txt).
   static WordPieceTokenizer medcpt();
 
@@ -40,9 +46,21 @@ class WordPieceTokenizer {
   int mask_id() const { return mask_; }
 
  private:
-  std::vector<std::string> vocab_;
+  void finish_setup(const std::string& path);  // special ids + raw-text special tokens
+  void append_segment_ids(std::string_view text, std::vector<std::int32_t>& ids,
+                          std::vector<std::string>* pieces) const;
+  void append_word_ids(const std::string& word, std::vector<std::int32_t>& ids,
+                       std::vector<std::string>* pieces) const;
+
+  std::vector<std::string> vocab_;  // id → token ("" for ids a tokenizer.json leaves out)
   std::unordered_map<std::string, int> index_;
   int cls_ = -1, sep_ = -1, pad_ = -1, unk_ = -1, mask_ = -1;
+  std::string unk_token_ = "[UNK]";
+  std::string prefix_ = "##";            // continuing-subword prefix
+  int max_input_chars_per_word_ = 100;   // longer words become [UNK]
+  // Special tokens matched in the raw text before normalisation (as HF's added vocabulary
+  // does): "[CLS]" typed in a report is the [CLS] id, not "[", "cl", "##s", "]".
+  std::vector<std::pair<std::string, int>> raw_specials_;
 };
 
 }  // namespace cgdmer

@@ -1,0 +1,30 @@
+// Helpers shared by the text tests: paths of shared references and fixtures, JSONL reading.
+#pragma once
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cgdmer::test {
+
+inline std::string shared_path(const std::string& rel) { return std::string(CGDMER_SHARED_DIR) + "/" + rel; }
+inline std::string source_path(const std::string& rel) { return std::string(CGDMER_SOURCE_DIR) + "/" + rel; }
+
+inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::ifstream f(path);
+  std::vector<nlohmann::json> rows;
+  std::string line;
+  while (std::getline(f, line))
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
+inline std::string join_ids(const std::vector<std::int32_t>& ids) {
+  std::string s;
+  for (auto id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
+  return s;
+}
+
+}  // namespace cgdmer::test
