@@ -15,6 +15,11 @@
 
 namespace cgdmer {
 
+namespace detail {
+class BertEmbeddingsImpl;
+class BertEncoderImpl;
+}  // namespace detail
+
 struct BertConfig {
   int vocab_size = 30522;
   int hidden_size = 768;
@@ -40,14 +45,20 @@ class BertModelImpl : public torch::nn::Module {
   torch::Tensor pool(const torch::Tensor& last_hidden);
   // Grow the word-embedding matrix to n rows (new rows ~ N(0, 0.02)), e.g. for sentinels.
   void resize_token_embeddings(int n);
-  // Freezing: k < 0 → none; k = 0 → embeddings only... see freeze_spec in bert.cpp.
-  // "none" | "all" | "first:K" (embeddings + layers 0..K-1).
+  // Freezing (sets requires_grad; the spec is absolute, so "none" un-freezes):
+  // "none" | "all" (whole encoder incl. pooler) | "first:K" (embeddings + layers 0..K-1;
+  // "first:0" = embeddings only). Anything else → ConfigError.
   void freeze(const std::string& spec);
   const BertConfig& config() const { return cfg_; }
+  // The (V, H) word-embedding matrix (e.g. to tie an MLM decoder to it).
+  torch::Tensor word_embeddings() const;
 
  private:
   BertConfig cfg_;
-  // (submodules registered in bert.cpp under the HF names above)
+  // Submodules, registered in bert.cpp under the HF names above.
+  std::shared_ptr<detail::BertEmbeddingsImpl> embeddings_;
+  std::shared_ptr<detail::BertEncoderImpl> encoder_;
+  torch::nn::Linear pooler_dense_{nullptr};  // "pooler.dense"
 };
 TORCH_MODULE(BertModel);
 
