@@ -1,0 +1,67 @@
+// What `prepare` needs from a dataset: the ordered list of records (file, id, fold, report,
+// labels), the label sets, and an optional per-record hook that derives labels/text from
+// the header once the record is read (CSN/Challenge #Dx, LUDB diagnoses). One adapter per
+// dataset lives in dataset_<name>.cpp.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "data/prepare.h"
+#include "io/ecg_record.h"
+
+namespace cgdmer {
+
+enum class RecordFormat {
+  kWfdb,     // .hea (+ .dat / Challenge .mat)
+  kCpscMat,  // original CPSC 2018 MAT v5
+  kAny,      // read_any_record decides
+};
+
+struct DatasetItem {
+  std::string id;
+  std::string path;  // file handed to the reader
+  RecordFormat format = RecordFormat::kWfdb;
+  int fold = -1;
+  std::string report;                              // cleaned report text, "" = none
+  std::map<std::string, std::vector<int>> labels;  // set → positive class indices
+  std::string skip_reason;  // set at listing time (e.g. "file not found"): not read at all
+};
+
+// A reason to skip one record that the hook found (message = the reason).
+class SkipRecord : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DatasetPlan {
+  std::map<std::string, std::vector<std::string>> label_sets;
+  std::vector<DatasetItem> items;  // in store order (deterministic: resume relies on it)
+  // Called on a worker thread after the record was read; may fill item labels/report, or
+  // throw SkipRecord / FormatError. Must be thread-safe (read-only shared state).
+  std::function<void(const EcgRecord&, DatasetItem&)> from_record;
+  // Adjusts preprocessing per dataset (CPSC: keep the first 5 s). 0 = not used.
+  double keep_seconds = 0;
+};
+
+DatasetPlan plan_ptbxl(const PrepareOptions& o);
+DatasetPlan plan_mimic(const PrepareOptions& o);
+DatasetPlan plan_cpsc2018(const PrepareOptions& o);
+DatasetPlan plan_csn(const PrepareOptions& o);
+DatasetPlan plan_ludb(const PrepareOptions& o);
+DatasetPlan plan_folder(const PrepareOptions& o);
+// Dispatch on o.dataset; ConfigError for an unknown name.
+DatasetPlan plan_dataset(const PrepareOptions& o);
+
+// Shared helpers for adapters.
+// All files under `root` whose name ends with `suffix`, sorted by path (deterministic order).
+std::vector<std::string> find_files_with_suffix(const std::string& root, const std::string& suffix);
+// Record name = file name without its final extension.
+std::string stem_of(const std::string& path);
+// Splits "a,b, c" on commas, trimming spaces; empty parts dropped.
+std::vector<std::string> split_list(const std::string& s, char sep = ',');
+
+}  // namespace cgdmer
