@@ -1,0 +1,158 @@
+// ECG preprocessing chain (see preprocess.h). Each step is a separate function so adapters and
+// tests can use them alone; preprocess_record() fixes the order.
+#include "data/preprocess.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "core/error.h"
+#include "data/resample.h"
+
+namespace cgdmer {
+
+namespace {
+
+std::string lower(const std::string& s) {
+  std::string out(s);
+  for (auto& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string fmt_double(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+}  // namespace
+
+const std::vector<std::string>& mimic_lead_order() {
+  static const std::vector<std::string> order = {"I",  "II", "III", "aVR", "aVF", "aVL",
+                                                 "V1", "V2", "V3",  "V4",  "V5",  "V6"};
+  return order;
+}
+
+std::string PreprocessOptions::settings_hash() const {
+  std::string s = "pp1:leads=";
+  for (std::size_t i = 0; i < lead_order.size(); ++i) s += (i ? "," : "") + lower(lead_order[i]);
+  s += ";fs=" + fmt_double(target_fs) + ";n=" + std::to_string(target_samples) +
+       ";keep=" + std::to_string(keep_samples) + ";fill=" + std::to_string(nan_fill_window) +
+       ";norm=" + (normalise ? "minmax" : "none") + ";resampler=poly-kaiser5-10";
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return s + ";fnv1a64=" + hex;
+}
+
+EcgRecord reorder_leads(const EcgRecord& rec, const std::vector<std::string>& order) {
+  EcgRecord out = rec;
+  out.lead_names.clear();
+  out.units.clear();
+  out.n_leads = int(order.size());
+  out.data.assign(order.size() * std::size_t(rec.n_samples), 0.0f);
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const std::string want = lower(order[i]);
+    int found = -1;
+    for (int l = 0; l < rec.n_leads; ++l)
+      if (lower(rec.lead_names[std::size_t(l)]) == want) {
+        found = l;
+        break;
+      }
+    if (found < 0) {
+      std::string have;
+      for (const auto& n : rec.lead_names) have += (have.empty() ? "" : ", ") + n;
+      throw FormatError(rec.path, "lead " + order[i] + " missing (record has: " + have + ")");
+    }
+    std::copy(rec.lead(found), rec.lead(found) + rec.n_samples, out.lead(int(i)));
+    out.lead_names.push_back(order[i]);
+    out.units.push_back(std::size_t(found) < rec.units.size() ? rec.units[std::size_t(found)] : "");
+  }
+  return out;
+}
+
+void fill_non_finite(EcgRecord& rec, int window) {
+  const std::int64_t n = rec.n_samples;
+  std::vector<float> orig(static_cast<std::size_t>(n));
+  for (int l = 0; l < rec.n_leads; ++l) {
+    float* x = rec.lead(l);
+    double lead_sum = 0;
+    std::int64_t lead_count = 0, bad = 0;
+    for (std::int64_t t = 0; t < n; ++t) {
+      if (std::isfinite(x[t])) {
+        lead_sum += x[t];
+        ++lead_count;
+      } else {
+        ++bad;
+      }
+    }
+    if (bad == 0) continue;
+    const std::string name =
+        std::size_t(l) < rec.lead_names.size() ? rec.lead_names[std::size_t(l)] : std::to_string(l);
+    if (lead_count == 0) throw FormatError(rec.path, "lead " + name + " has no finite samples");
+    std::copy(x, x + n, orig.begin());
+    for (std::int64_t t = 0; t < n; ++t) {
+      if (std::isfinite(orig[std::size_t(t)])) continue;
+      double s = 0;
+      std::int64_t c = 0;
+      for (std::int64_t u = std::max<std::int64_t>(0, t - window);
+           u <= std::min<std::int64_t>(n - 1, t + window); ++u)
+        if (std::isfinite(orig[std::size_t(u)])) {
+          s += orig[std::size_t(u)];
+          ++c;
+        }
+      x[t] = float(c ? s / double(c) : lead_sum / double(lead_count));
+    }
+  }
+}
+
+EcgRecord resample_record(const EcgRecord& rec, double target_fs) {
+  const ResampleRatio r = resample_ratio(rec.fs, target_fs);
+  if (r.up == r.down) return rec;
+  const std::vector<double> h = resample_filter(r);
+  EcgRecord out = rec;
+  out.fs = target_fs;
+  out.n_samples = (rec.n_samples * r.up + r.down - 1) / r.down;
+  out.data.assign(std::size_t(out.n_leads) * std::size_t(out.n_samples), 0.0f);
+  for (int l = 0; l < rec.n_leads; ++l) {
+    const std::vector<float> y = resample_poly(rec.lead(l), rec.n_samples, r, h);
+    std::copy(y.begin(), y.end(), out.lead(l));
+  }
+  return out;
+}
+
+std::vector<float> crop_or_pad(const EcgRecord& rec, std::int64_t target_samples,
+                               std::int64_t keep_samples) {
+  std::int64_t keep = std::min(rec.n_samples, target_samples);
+  if (keep_samples >= 0) keep = std::min(keep, keep_samples);
+  std::vector<float> out(std::size_t(rec.n_leads) * std::size_t(target_samples), 0.0f);
+  for (int l = 0; l < rec.n_leads; ++l)
+    std::copy(rec.lead(l), rec.lead(l) + keep, out.begin() + std::int64_t(l) * target_samples);
+  return out;
+}
+
+void minmax_normalise(std::vector<float>& x) {
+  if (x.empty()) return;
+  const auto [lo_it, hi_it] = std::minmax_element(x.begin(), x.end());
+  const double lo = *lo_it, hi = *hi_it;
+  const double denom = hi - lo + 1e-8;  // MERL: (x - min) / (max - min + 1e-8)
+  for (auto& v : x) v = float((double(v) - lo) / denom);
+}
+
+std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptions& o) {
+  if (o.target_samples <= 0) throw ConfigError("preprocess: target_samples must be positive");
+  EcgRecord r = reorder_leads(rec, o.lead_order);
+  fill_non_finite(r, o.nan_fill_window);
+  r = resample_record(r, o.target_fs);
+  std::vector<float> out = crop_or_pad(r, o.target_samples, o.keep_samples);
+  if (o.normalise) minmax_normalise(out);
+  return out;
+}
+
+}  // namespace cgdmer

@@ -1,0 +1,58 @@
+// ECG preprocessing (SPEC §1/§2, MERL's recipe): the chain every dataset adapter applies
+// before records are written to a shard store. Torch-free.
+//   reorder_leads → fill_non_finite → resample → crop/pad (keep_samples) → minmax_normalise
+// Output: float32 (n_leads, target_samples) row-major, values in [0, 1].
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "io/ecg_record.h"
+
+namespace cgdmer {
+
+// MIMIC-IV-ECG's lead order, which all downstream sets are reordered to (note aVF before aVL).
+const std::vector<std::string>& mimic_lead_order();
+
+struct PreprocessOptions {
+  std::vector<std::string> lead_order = mimic_lead_order();  // matched case-insensitively
+  double target_fs = 500;              // Hz; records at another rate are resampled
+  std::int64_t target_samples = 5000;  // per lead: crop from the start / zero-pad at the end
+  // Keep only the first `keep_samples` samples (after resampling) and zero-pad the rest up to
+  // target_samples; -1 keeps all. MERL's CPSC 2018 recipe is keep_samples = 2500 at 500 Hz.
+  std::int64_t keep_samples = -1;
+  int nan_fill_window = 6;  // NaN/inf → mean of the finite values within ±window samples
+  bool normalise = true;    // global min–max to [0, 1]
+
+  // Stable text identifying every option, for the shard store header: two stores prepared
+  // with equal hashes hold comparable records. Format "pp1:<fields>;fnv1a64=<hex>".
+  std::string settings_hash() const;
+};
+
+// Leads of `rec` in `order` (names compared case-insensitively, "AVR" = "aVR"); extra leads
+// are dropped. Throws FormatError naming rec.path and the missing lead.
+EcgRecord reorder_leads(const EcgRecord& rec, const std::vector<std::string>& order);
+
+// In place: each NaN/±inf sample becomes the mean of the finite samples of the same lead
+// within ±window samples (original values only, so fills do not cascade); when that window
+// holds no finite value, the mean of the lead's finite samples. A lead with no finite sample
+// at all → FormatError "lead V3 has no finite samples".
+void fill_non_finite(EcgRecord& rec, int window = 6);
+
+// Resamples every lead to target_fs (see data/resample.h); no-op when the rate matches.
+EcgRecord resample_record(const EcgRecord& rec, double target_fs);
+
+// (n_leads, target_samples) copy: the first min(keep, n_samples, target) samples of each lead,
+// zeros after. keep = -1 means no extra limit.
+std::vector<float> crop_or_pad(const EcgRecord& rec, std::int64_t target_samples,
+                               std::int64_t keep_samples = -1);
+
+// In place: x ← (x − min) / (max − min + 1e-8), min and max over the whole record (all leads),
+// as MERL's downstream loaders do. A constant record maps to 0.
+void minmax_normalise(std::vector<float>& x);
+
+// The whole chain. Throws FormatError (missing lead, no finite samples) naming rec.path.
+std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptions& options);
+
+}  // namespace cgdmer

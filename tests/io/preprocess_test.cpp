@@ -1,0 +1,169 @@
+// Preprocessing chain: lead reordering (case-insensitive, missing lead → error), NaN/inf
+// fill per lead, crop/pad with keep_samples, global min–max, the whole chain against a numpy
+// reference on PTB-XL 00001_hr, and settings_hash stability.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "data/preprocess.h"
+#include "io/ecg_readers.h"
+#include "io_test_util.h"
+
+namespace cgdmer {
+namespace {
+
+EcgRecord small_record(int n_leads, std::int64_t n, std::vector<std::string> names) {
+  EcgRecord r;
+  r.id = "toy";
+  r.path = "toy.hea";
+  r.fs = 500;
+  r.n_leads = n_leads;
+  r.n_samples = n;
+  r.lead_names = std::move(names);
+  r.units.assign(std::size_t(n_leads), "mV");
+  r.data.resize(std::size_t(n_leads * n));
+  for (int l = 0; l < n_leads; ++l)
+    for (std::int64_t t = 0; t < n; ++t) r.lead(l)[t] = float(100 * l + t);
+  return r;
+}
+
+TEST(Preprocess, ReorderToMimicOrderCaseInsensitive) {
+  // PTB-XL writes "AVR", "AVL", "AVF"; the MIMIC order puts aVF before aVL.
+  const EcgRecord r = read_wfdb_record(test::shared_data("ptb-xl/records100/00000/00001_lr.hea"));
+  const EcgRecord o = reorder_leads(r, mimic_lead_order());
+  ASSERT_EQ(o.n_leads, 12);
+  EXPECT_EQ(o.lead_names[4], "aVF");
+  EXPECT_EQ(o.lead_names[5], "aVL");
+  EXPECT_EQ(o.lead(4)[10], r.lead(5)[10]);  // source index 5 = AVF
+  EXPECT_EQ(o.lead(5)[10], r.lead(4)[10]);  // source index 4 = AVL
+  EXPECT_EQ(o.lead(11)[999], r.lead(11)[999]);
+}
+
+TEST(Preprocess, MissingLeadNamesFileAndLead) {
+  EcgRecord r = small_record(2, 10, {"I", "II"});
+  try {
+    reorder_leads(r, {"I", "II", "V3"});
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_EQ(e.path(), "toy.hea");
+    EXPECT_NE(std::string(e.what()).find("lead V3 missing"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Preprocess, FillNonFiniteUsesWindowMeanPerLead) {
+  EcgRecord r = small_record(2, 40, {"I", "V3"});
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  r.lead(0)[20] = nan;  // neighbours 14..26 except 20: mean of t = 20 ± k is 20 exactly
+  r.lead(0)[0] = -inf;  // window 0..6 minus 0: mean of 1..6 = 3.5
+  r.lead(1)[39] = inf;  // lead 1 values are 100 + t: window 33..39 minus 38, 39 → 135
+  r.lead(1)[38] = nan;  // window 32..39 minus 38, 39 → mean of 132..37 = 134.5
+  fill_non_finite(r, 6);
+  EXPECT_FLOAT_EQ(r.lead(0)[20], 20.0f);
+  EXPECT_FLOAT_EQ(r.lead(0)[0], 3.5f);
+  EXPECT_FLOAT_EQ(r.lead(1)[39], 135.0f);
+  EXPECT_FLOAT_EQ(r.lead(1)[38], 134.5f);
+  EXPECT_FLOAT_EQ(r.lead(1)[37], 137.0f);  // finite values untouched
+}
+
+TEST(Preprocess, FillFallsBackToLeadMeanForLongGaps) {
+  EcgRecord r = small_record(1, 40, {"I"});
+  for (int t = 0; t < 20; ++t) r.lead(0)[t] = std::numeric_limits<float>::quiet_NaN();
+  fill_non_finite(r, 6);
+  EXPECT_FLOAT_EQ(r.lead(0)[0], 29.5f);   // no finite value within ±6: mean of 20..39
+  EXPECT_FLOAT_EQ(r.lead(0)[19], 22.5f);  // window 13..25: finite 20..25
+}
+
+TEST(Preprocess, NanOnlyLeadIsAnError) {
+  EcgRecord r = small_record(3, 50, {"I", "II", "V3"});
+  for (int t = 0; t < 50; ++t) r.lead(2)[t] = std::numeric_limits<float>::quiet_NaN();
+  try {
+    fill_non_finite(r, 6);
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_EQ(std::string(e.what()), "toy.hea: lead V3 has no finite samples");
+  }
+  PreprocessOptions o;
+  o.lead_order = {"I", "II", "V3"};
+  EXPECT_THROW(preprocess_record(r, o), FormatError);
+}
+
+TEST(Preprocess, CropPadAndKeepSamples) {
+  const EcgRecord r = small_record(2, 10, {"I", "II"});
+  auto a = crop_or_pad(r, 6);
+  EXPECT_EQ(a, (std::vector<float>{0, 1, 2, 3, 4, 5, 100, 101, 102, 103, 104, 105}));
+  auto b = crop_or_pad(r, 12, 3);  // MERL CPSC style: first 3, zeros to 12
+  ASSERT_EQ(b.size(), 24u);
+  EXPECT_EQ(b[2], 2);
+  EXPECT_EQ(b[3], 0);
+  EXPECT_EQ(b[11], 0);
+  EXPECT_EQ(b[12], 100);
+  EXPECT_EQ(b[23], 0);
+}
+
+TEST(Preprocess, MinMaxIsGlobalWithEpsilon) {
+  std::vector<float> x{-2, 0, 2, 6};
+  minmax_normalise(x);
+  EXPECT_FLOAT_EQ(x[0], 0.0f);
+  EXPECT_FLOAT_EQ(x[1], float(2 / (8 + 1e-8)));
+  EXPECT_FLOAT_EQ(x[3], float(8 / (8 + 1e-8)));
+  std::vector<float> c(5, 3.0f);
+  minmax_normalise(c);  // constant record → 0, no division by zero
+  EXPECT_EQ(c[4], 0.0f);
+}
+
+TEST(Preprocess, WholeChainMatchesNumpyOnPtbXl) {
+  // Reference: tools/make_io_golden.py reorders 00001_hr (500 Hz, 12 × 5000) to the MIMIC
+  // order and min–max normalises in float64; we output float32 (tolerance 1e-6).
+  const auto& g = test::golden()["preprocess"];
+  const EcgRecord r = read_wfdb_record(test::shared_data(g["path"]));
+  const PreprocessOptions o;  // MIMIC order, 500 Hz, 5000 samples
+  const std::vector<float> x = preprocess_record(r, o);
+  ASSERT_EQ(x.size(), 12u * 5000u);
+  for (const auto& p : g["picks"])
+    EXPECT_NEAR(x[p["lead"].get<std::size_t>() * 5000 + p["t"].get<std::size_t>()],
+                p["value"].get<double>(), 1e-6);
+  const auto lo = std::min_element(x.begin(), x.end()) - x.begin();
+  const auto hi = std::max_element(x.begin(), x.end()) - x.begin();
+  EXPECT_EQ(lo, g["argmin"][0].get<int>() * 5000 + g["argmin"][1].get<int>());
+  EXPECT_EQ(hi, g["argmax"][0].get<int>() * 5000 + g["argmax"][1].get<int>());
+}
+
+TEST(Preprocess, ResamplesPtbDiagnosticTo500HzAndCrops) {
+  // 1000 Hz, 38400 samples, 15 leads → MIMIC 12 at 500 Hz → 19200 → crop to 5000.
+  const EcgRecord r =
+      read_wfdb_record(test::shared_data("ptb_diagnostic/patient001/s0010_re.hea"));
+  PreprocessOptions o;
+  o.normalise = false;
+  const std::vector<float> x = preprocess_record(r, o);
+  ASSERT_EQ(x.size(), 12u * 5000u);
+  const EcgRecord rs = resample_record(reorder_leads(r, o.lead_order), 500);
+  EXPECT_EQ(rs.n_samples, 19200);
+  EXPECT_EQ(x[3 * 5000 + 4999], rs.lead(3)[4999]);
+  PreprocessOptions cpsc;
+  cpsc.keep_samples = 2500;
+  const std::vector<float> y = preprocess_record(r, cpsc);
+  // After normalisation the zero padding maps to (0 - min) / (max - min + 1e-8), constant.
+  EXPECT_EQ(y[2500], y[4999]);
+  EXPECT_NE(y[2499], y[2500]);
+}
+
+TEST(Preprocess, SettingsHashChangesWithEveryOption) {
+  const PreprocessOptions a;
+  EXPECT_EQ(a.settings_hash(), PreprocessOptions().settings_hash());
+  EXPECT_EQ(a.settings_hash().rfind("pp1:leads=i,ii,iii,avr,avf,avl,v1", 0), 0u) << a.settings_hash();
+  PreprocessOptions b = a;
+  b.target_fs = 100;
+  PreprocessOptions c = a;
+  c.keep_samples = 2500;
+  PreprocessOptions d = a;
+  d.lead_order = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"};
+  PreprocessOptions e = a;
+  e.target_samples = 1000;
+  for (const auto* o : {&b, &c, &d, &e}) EXPECT_NE(o->settings_hash(), a.settings_hash());
+}
+
+}  // namespace
+}  // namespace cgdmer
