@@ -114,6 +114,16 @@ EcgRecord read_wfdb_record(const std::string& hea_path_in) {
         throw FormatError(hea_path, "number of samples missing from the record line");
       n_samples = std::int64_t(avail / bytes_per_frame);
     }
+    // An empty record would otherwise come out as a valid 0-length EcgRecord and be padded
+    // into an all-zero training example downstream (found by tests/corpus/).
+    if (n_samples == 0)
+      throw FormatError(hea_path, h.n_samples == 0
+                                      ? std::string("record has 0 samples (record line says 0)")
+                                      : "record has 0 samples (signal file " + g.file + " is empty)");
+    // 2^40 samples per signal is ~70 years at 500 Hz: larger is a corrupt header, and the
+    // bound keeps the byte arithmetic below from overflowing.
+    if (n_samples > (std::int64_t(1) << 40))
+      throw FormatError(hea_path, "implausible number of samples " + std::to_string(n_samples));
     const std::int64_t n_values = n_samples * g.count;
     const std::size_t needed = wfdb_bytes_needed(first.format, n_values);
     const std::string layout = std::to_string(g.count) + " signals x " + std::to_string(n_samples) +
