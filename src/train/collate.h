@@ -1,0 +1,42 @@
+// Batch (from the Loader) → CgDmerInputs tensors for one training step:
+//   ecg        (B, L, S) float32 in [0,1]
+//   text_ids   (B, T) int64, T = longest report in the batch after truncation to
+//              text.max_len ([SEP] kept last), padded with [PAD]; spans → sentinels
+//   text_mask  (B, T) int64, 1 = real token
+//   dec_input  (B, U) int64 = [CLS] + target[:-1]   (sentinel reconstruction)
+//   dec_target (B, U) int64 = "<s0> span0 <s1> span1 … <eos>" truncated to decoder_max_len,
+//              -100 = padding
+//   mlm_labels (B, T) int64 original id at masked positions, -100 elsewhere (mlm variant)
+// Masking randomness is per sample: an mt19937_64 seeded from (seed, epoch, record index).
+// So the masks depend on neither the batch composition nor the rank, which makes resume
+// exact and makes a 2-rank run see the same masks as a 1-rank run with the double batch.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "data/loader.h"
+#include "model/cgdmer_model.h"
+#include "text/span_masking.h"
+
+namespace cgdmer {
+
+struct CollateOptions {
+  int max_len = 256;          // text encoder input length cap
+  int decoder_max_len = 128;  // target length cap
+  int base_vocab_size = 30522;
+  std::string reconstruction = "sentinel";  // "sentinel" | "mlm" | "none" (t_rec off)
+  SpanMaskOptions span;
+  double mlm_ratio = 0.15;
+  // BERT/MedCPT special ids.
+  int pad_id = 0, cls_id = 101, sep_id = 102, mask_id = 103;
+
+  static CollateOptions from_config(const Config& cfg);
+};
+
+// Seed of sample `record` in `epoch` (splitmix64 mixing of the three).
+std::uint64_t sample_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t record);
+
+CgDmerInputs collate(const Batch& batch, const CollateOptions& opt, std::uint64_t seed);
+
+}  // namespace cgdmer

@@ -1,0 +1,94 @@
+// Schedule values at known points, the decay/no-decay split, clipping, and that
+// accumulating k micro-batches of loss/k gives the gradient of the whole batch.
+#include <cmath>
+
+#include <gtest/gtest.h>
+
+#include "train/optim.h"
+
+using namespace cgdmer;
+
+TEST(LrSchedule, WarmupThenCosineToMin) {
+  LrSchedule s{1e-3, 1e-5, 10, 110};
+  EXPECT_DOUBLE_EQ(s.at(0), 1e-4);        // (0+1)/10 of base
+  EXPECT_DOUBLE_EQ(s.at(4), 5e-4);
+  EXPECT_DOUBLE_EQ(s.at(10), 1e-3);       // warm-up done: cosine starts at base
+  EXPECT_NEAR(s.at(60), 1e-5 + 0.5 * (1e-3 - 1e-5), 1e-15);  // half-way: midpoint
+  EXPECT_NEAR(s.at(110), 1e-5, 1e-15);    // end: min
+  EXPECT_NEAR(s.at(500), 1e-5, 1e-15);    // past the end: stays at min
+  for (int i = 11; i < 110; ++i) EXPECT_LT(s.at(i), s.at(i - 1));
+}
+
+TEST(LrSchedule, NoWarmup) {
+  LrSchedule s{2e-4, 0.0, 0, 4};
+  EXPECT_DOUBLE_EQ(s.at(0), 2e-4);
+  EXPECT_NEAR(s.at(2), 1e-4, 1e-18);
+  EXPECT_NEAR(s.at(4), 0.0, 1e-18);
+}
+
+namespace {
+struct Toy : torch::nn::Module {
+  Toy() {
+    fc = register_module("fc", torch::nn::Linear(4, 3));
+    norm = register_module("norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({3})));
+    tok_embed = register_module("tok_embed", torch::nn::Embedding(10, 4));
+    logit_scale = register_parameter("logit_scale", torch::zeros({}));
+  }
+  torch::nn::Linear fc{nullptr};
+  torch::nn::LayerNorm norm{nullptr};
+  torch::nn::Embedding tok_embed{nullptr};
+  torch::Tensor logit_scale;
+};
+}  // namespace
+
+TEST(AdamW, GroupsSplitByNameAndShape) {
+  Toy m;
+  ParamGroupSplit split;
+  auto opt = make_adamw(m, 1e-3, 0.05, &split);
+  EXPECT_EQ(split.decay_names, (std::vector<std::string>{"fc.weight"}));
+  EXPECT_EQ(split.no_decay_names.size(), 5u);  // fc.bias, norm.weight/bias, tok_embed, scale
+  ASSERT_EQ(opt->param_groups().size(), 2u);
+  auto& o0 = static_cast<torch::optim::AdamWOptions&>(opt->param_groups()[0].options());
+  auto& o1 = static_cast<torch::optim::AdamWOptions&>(opt->param_groups()[1].options());
+  EXPECT_DOUBLE_EQ(o0.weight_decay(), 0.05);
+  EXPECT_DOUBLE_EQ(o1.weight_decay(), 0.0);
+  set_learning_rate(*opt, 3e-4);
+  EXPECT_DOUBLE_EQ(o0.lr(), 3e-4);
+  EXPECT_DOUBLE_EQ(o1.lr(), 3e-4);
+
+  // Zero gradients: the decayed weight shrinks by lr·wd, the embedding does not move.
+  for (auto& p : m.parameters()) p.mutable_grad() = torch::zeros_like(p);
+  auto w0 = m.fc->weight.clone();
+  auto e0 = m.tok_embed->weight.clone();
+  opt->step();
+  EXPECT_TRUE(torch::allclose(m.fc->weight, w0 * (1 - 3e-4 * 0.05), 1e-7, 0));
+  EXPECT_TRUE(torch::equal(m.tok_embed->weight, e0));
+}
+
+TEST(Clip, ScalesToMaxNormAndReportsNorm) {
+  auto a = torch::zeros({2}, torch::requires_grad());
+  auto b = torch::zeros({1}, torch::requires_grad());
+  a.mutable_grad() = torch::tensor({3.0f, 0.0f});
+  b.mutable_grad() = torch::tensor({4.0f});
+  EXPECT_NEAR(clip_gradients({a, b}, 1.0), 5.0, 1e-9);
+  EXPECT_NEAR(a.grad()[0].item<double>(), 0.6, 1e-6);
+  EXPECT_NEAR(b.grad()[0].item<double>(), 0.8, 1e-6);
+  EXPECT_NEAR(clip_gradients({a, b}, 0.0), 1.0, 1e-5);  // off: norm only
+  b.mutable_grad() = torch::tensor({NAN});
+  EXPECT_FALSE(std::isfinite(clip_gradients({a, b}, 1.0)));
+}
+
+TEST(Accumulation, MicroBatchesOfLossOverKEqualFullBatch) {
+  torch::manual_seed(0);
+  torch::nn::Linear lin(5, 1);
+  auto x = torch::randn({8, 5});
+  auto y = torch::randn({8, 1});
+  torch::nn::functional::mse_loss(lin(x), y).backward();
+  auto full = lin->weight.grad().clone();
+  lin->zero_grad();
+  for (int k = 0; k < 4; ++k)
+    (torch::nn::functional::mse_loss(lin(x.narrow(0, 2 * k, 2)), y.narrow(0, 2 * k, 2)) / 4)
+        .backward();
+  // float32 summation order differs: relative 1e-6.
+  EXPECT_TRUE(torch::allclose(lin->weight.grad(), full, 1e-6, 1e-7));
+}
