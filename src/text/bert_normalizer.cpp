@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "text/hf_unicode_overrides.h"
 #include "text/utf8.h"
 
 namespace cgdmer {
@@ -22,13 +23,16 @@ bool is_bert_whitespace(char32_t c) {
 
 namespace {
 
-// HF's is_control: "other" (Cc, Cf, Cn, Co, Cs) except \t \n \r, which count as whitespace.
+// HF's is_control: "other" except \t \n \r, which count as whitespace. In HF's tables
+// (Rust crate unicode_categories) unassigned code points (Cn) are NOT "other": the oracle
+// keeps them as letters (U+0378 in "a\u0378b" gives [UNK], not "ab"), so Cn is kept here too.
 bool is_bert_control(char32_t c) {
   if (c == '\t' || c == '\n' || c == '\r') return false;
   if (c < 0x80) return c < 0x20 || c == 0x7F;
+  if (const HfOverride* o = find_hf_override(c)) return o->cls == HfClass::kDrop;
   switch (utf8proc_category(utf8proc_int32_t(c))) {
-    case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CN:
-    case UTF8PROC_CATEGORY_CO: case UTF8PROC_CATEGORY_CS:
+    case UTF8PROC_CATEGORY_CC: case UTF8PROC_CATEGORY_CF: case UTF8PROC_CATEGORY_CO:
+    case UTF8PROC_CATEGORY_CS:
       return true;
     default:
       return false;
@@ -71,6 +75,7 @@ bool is_bert_punctuation(char32_t c) {
   if (c < 0x80)
     return (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) ||
            (c >= 123 && c <= 126);
+  if (const HfOverride* o = find_hf_override(c)) return o->cls == HfClass::kPunct;
   switch (utf8proc_category(utf8proc_int32_t(c))) {
     case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
     case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
@@ -99,17 +104,37 @@ std::u32string bert_normalize(std::u32string_view text) {
   }
   // 3: NFD and drop Mn (ASCII is already NFD and has no marks).
   if (!all_ascii(s)) {
-    std::u32string d = nfd(s);
+    // Characters HF treats as plain letters are also outside its (older) decomposition
+    // tables (U+11938 decomposes since Unicode 13), so they are kept whole; they are
+    // starters (combining class 0), so decomposing the runs between them is still NFD.
+    std::u32string d;
+    size_t run = 0;
+    for (size_t i = 0; i <= s.size(); ++i) {
+      const HfOverride* o = i < s.size() && s[i] >= 0x80 ? find_hf_override(s[i]) : nullptr;
+      if (i < s.size() && !(o && o->cls == HfClass::kLetter)) continue;
+      d += nfd(std::u32string_view(s).substr(run, i - run));
+      if (i < s.size()) d.push_back(s[i]);
+      run = i + 1;
+    }
     s.clear();
-    for (char32_t c : d)
-      if (c < 0x80 || utf8proc_category(utf8proc_int32_t(c)) != UTF8PROC_CATEGORY_MN)
-        s.push_back(c);
+    for (char32_t c : d) {
+      bool drop = false;
+      if (c >= 0x80) {
+        const HfOverride* o = find_hf_override(c);
+        drop = o ? o->cls == HfClass::kDrop
+                 : utf8proc_category(utf8proc_int32_t(c)) == UTF8PROC_CATEGORY_MN;
+      }
+      if (!drop) s.push_back(c);
+    }
   }
   // 4: lower-case per character. Rust's char::to_lowercase differs from utf8proc's simple
-  // mapping only for U+0130 (→ "i̇"), which NFD has already decomposed into I + U+0307.
+  // mapping for U+0130 (→ "i̇"), which NFD has already decomposed into I + U+0307, and for
+  // characters whose case pairs are newer than utf8proc's tables (the overrides).
   for (char32_t& c : s) {
     if (c < 0x80) {
       if (c >= 'A' && c <= 'Z') c += 32;
+    } else if (const HfOverride* o = find_hf_override(c); o && o->cls == HfClass::kLetter) {
+      c = o->lower;
     } else {
       c = char32_t(utf8proc_tolower(utf8proc_int32_t(c)));
     }

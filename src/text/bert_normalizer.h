@@ -1,8 +1,9 @@
 // The BERT text normaliser exactly as Hugging Face `tokenizers` (BertNormalizer with
 // clean_text, handle_chinese_chars, lowercase, strip_accents following lowercase) runs it,
 // in its order:
-//   1. clean_text: drop U+0000, U+FFFD and "other" characters (categories Cc, Cf, Cn, Co, Cs,
-//      except \t \n \r); map every whitespace character (Rust char::is_whitespace) to ' ';
+//   1. clean_text: drop U+0000, U+FFFD and "other" characters (categories Cc, Cf, Co, Cs,
+//      except \t \n \r; unassigned code points are kept, as HF does); map every whitespace
+//      character (Rust char::is_whitespace) to ' ';
 //   2. handle_chinese_chars: put ' ' before and after each CJK ideograph;
 //   3. strip_accents: NFD, then drop non-spacing marks (Mn);
 //   4. lowercase (per character).
