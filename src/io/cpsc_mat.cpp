@@ -46,6 +46,18 @@ std::size_t n_elements(const matvar_t* v) {
   return n;
 }
 
+// Field `name` of the 1x1 struct `s`, or nullptr. matio's Mat_VarGetStructFieldByName calls
+// strcmp on every field name, and a truncated or corrupt file can leave names unset (NULL):
+// check them first (found by fuzz/fuzz_mat_v5).
+matvar_t* struct_field(matvar_t* s, const char* name, const std::string& path) {
+  const unsigned n = Mat_VarGetNumberOfFields(s);
+  char* const* names = Mat_VarGetStructFieldnames(s);
+  if (n > 0 && (!names || !s->data)) throw FormatError(path, "struct ECG is corrupt (no field table)");
+  for (unsigned i = 0; i < n; ++i)
+    if (!names[i]) throw FormatError(path, "struct ECG is corrupt (field " + std::to_string(i + 1) + " has no name)");
+  return Mat_VarGetStructFieldByName(s, name, 0);
+}
+
 }  // namespace
 
 EcgRecord read_cpsc_mat(const std::string& mat_path, double fs) {
@@ -59,7 +71,7 @@ EcgRecord read_cpsc_mat(const std::string& mat_path, double fs) {
   if (!ecg) throw FormatError(mat_path, "no readable variable 'ECG' (corrupt or not a CPSC file)");
   if (ecg->class_type != MAT_C_STRUCT || n_elements(ecg.get()) != 1)
     throw FormatError(mat_path, "variable 'ECG' is not a 1x1 struct");
-  matvar_t* data = Mat_VarGetStructFieldByName(ecg.get(), "data", 0);
+  matvar_t* data = struct_field(ecg.get(), "data", mat_path);
   if (!data || !data->data) throw FormatError(mat_path, "struct ECG has no field 'data'");
   if (data->rank != 2 || data->isComplex)
     throw FormatError(mat_path, "ECG.data is not a real 2-D matrix");
@@ -86,12 +98,12 @@ EcgRecord read_cpsc_mat(const std::string& mat_path, double fs) {
       rec.data[l * n_samples + t] = float(v);
     }
 
-  if (matvar_t* sex = Mat_VarGetStructFieldByName(ecg.get(), "sex", 0);
+  if (matvar_t* sex = struct_field(ecg.get(), "sex", mat_path);
       sex && sex->data && sex->class_type == MAT_C_CHAR &&
       (sex->data_type == MAT_T_UINT8 || sex->data_type == MAT_T_UTF8 || sex->data_type == MAT_T_INT8))
     rec.comments.push_back("Sex: " + std::string(static_cast<const char*>(sex->data),
                                                  n_elements(sex)));
-  if (matvar_t* age = Mat_VarGetStructFieldByName(ecg.get(), "age", 0);
+  if (matvar_t* age = struct_field(ecg.get(), "age", mat_path);
       age && age->data && n_elements(age) == 1 && numeric_at(age, 0, v))
     rec.comments.push_back("Age: " + std::to_string(static_cast<long long>(v)));
   return rec;
