@@ -126,9 +126,19 @@ ShardStore ShardStore::open(const std::string& dir) {
   const std::string sig_path = (fs::path(dir) / sf::kSignalsFile).string();
   s->record_values = std::size_t(info.n_leads) * std::size_t(info.n_samples);
   const std::uint64_t record_bytes = s->record_values * sizeof(std::int16_t);
+  // Counts large enough to wrap the byte size around 2^64 could match a small file and then
+  // size the tables below (found by fuzz/fuzz_shard_store).
+  if (std::uint64_t(info.n_records) > (UINT64_MAX - sf::kSignalHeaderBytes) / record_bytes)
+    throw FormatError(store_json, "bad counts: n_records x record size overflows");
   const std::uint64_t expect = sf::kSignalHeaderBytes + record_bytes * std::uint64_t(info.n_records);
-  std::tie(s->map, s->map_bytes) = map_signals(sig_path, j.value("signals_bytes", expect));
-  if (j.value("signals_bytes", expect) != expect)
+  std::uint64_t signals_bytes = expect;
+  try {  // a non-numeric value would otherwise escape as a JSON exception (fuzz_shard_store)
+    signals_bytes = j.value("signals_bytes", expect);
+  } catch (const json::exception& e) {
+    throw FormatError(store_json, std::string("bad field: ") + e.what());
+  }
+  std::tie(s->map, s->map_bytes) = map_signals(sig_path, signals_bytes);
+  if (signals_bytes != expect)
     throw FormatError(store_json, "signals_bytes disagrees with the record counts");
   sf::SignalHeader h;
   std::memcpy(&h, s->map, sizeof h);
