@@ -5,6 +5,8 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "text/report_cleaning.h"
+#include "text/utf8.h"
 
 namespace cgdmer {
 
@@ -35,6 +37,15 @@ std::vector<std::string> find_files_with_suffix(const std::string& root, const s
   if (ec) throw IoError(root, "cannot list: " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+bool set_report(DatasetItem& it, const std::string& raw) {
+  if (!is_valid_utf8(raw)) {
+    it.skip_reason = "report text is not valid UTF-8";
+    return false;
+  }
+  it.report = raw.empty() ? "" : clean_report(raw);
+  return true;
 }
 
 std::string stem_of(const std::string& path) { return fs::path(path).stem().string(); }

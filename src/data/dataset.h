@@ -61,6 +61,9 @@ DatasetPlan plan_dataset(const PrepareOptions& o);
 std::vector<std::string> find_files_with_suffix(const std::string& root, const std::string& suffix);
 // Record name = file name without its final extension.
 std::string stem_of(const std::string& path);
+// it.report = clean_report(raw), or it.skip_reason when raw is not valid UTF-8 (cleaning
+// would hide that by substituting U+FFFD). Returns whether the text was usable.
+bool set_report(DatasetItem& it, const std::string& raw);
 // Splits "a,b, c" on commas, trimming spaces; empty parts dropped.
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
 

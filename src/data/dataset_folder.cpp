@@ -24,7 +24,7 @@ DatasetPlan plan_folder(const PrepareOptions& o) {
   std::sort(files.begin(), files.end());
 
   struct Row {
-    std::string report;
+    std::string raw_report;
     std::vector<int> labels;
   };
   std::unordered_map<std::string, Row> rows;
@@ -51,7 +51,7 @@ DatasetPlan plan_folder(const PrepareOptions& o) {
     if (!classes.empty()) plan.label_sets["labels"] = classes;
     for (std::size_t r = 0; r < t.n_rows(); ++r) {
       Row row;
-      if (c_text >= 0) row.report = clean_report(t.at(r, c_text));
+      if (c_text >= 0) row.raw_report = t.at(r, c_text);
       for (std::size_t k = 0; k < label_cols.size(); ++k) {
         const std::string& v = t.at(r, label_cols[k]);
         char* end = nullptr;
@@ -72,7 +72,7 @@ DatasetPlan plan_folder(const PrepareOptions& o) {
     it.format = RecordFormat::kAny;
     auto r = rows.find(it.id);
     if (r != rows.end()) {
-      it.report = r->second.report;
+      set_report(it, r->second.raw_report);
       it.labels["labels"] = r->second.labels;
     }
     plan.items.push_back(std::move(it));

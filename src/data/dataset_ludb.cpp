@@ -44,7 +44,7 @@ DatasetPlan plan_ludb(const PrepareOptions& o) {
       if (line[0] == '<') break;  // another <field>
       text += (text.empty() ? "" : " ") + line;
     }
-    it.report = text.empty() ? "" : clean_report(text);
+    if (!set_report(it, text)) throw SkipRecord(it.skip_reason);
   };
   return plan;
 }

@@ -44,8 +44,7 @@ DatasetPlan plan_mimic(const PrepareOptions& o) {
     } else {
       std::vector<std::string> parts;
       for (int c : report_cols) parts.push_back(mm.at(m->second, c));
-      it.report = clean_report(join_report_parts(parts));
-      const int words = count_words(it.report);
+      const int words = set_report(it, join_report_parts(parts)) ? count_words(it.report) : o.min_words;
       if (words < o.min_words)
         it.skip_reason = "report has " + std::to_string(words) + " word(s), fewer than --min-words " +
                          std::to_string(o.min_words);

@@ -77,7 +77,7 @@ DatasetPlan plan_ptbxl(const PrepareOptions& o) {
     it.format = RecordFormat::kWfdb;
     it.fold = std::atoi(db.at(r, c_fold).c_str());
     if (it.fold == 0) it.fold = -1;
-    it.report = clean_report(db.at(r, c_rep));
+    set_report(it, db.at(r, c_rep));
     std::map<std::string, std::set<int>> lab;
     for (const auto& code : dict_keys(db.at(r, c_codes))) {
       auto st = statements.find(code);
@@ -95,7 +95,7 @@ DatasetPlan plan_ptbxl(const PrepareOptions& o) {
       if (s.rhythm) add("rhythm", ptbxl_rhythm_classes(), code);
     }
     for (auto& [set, idx] : lab) it.labels[set] = std::vector<int>(idx.begin(), idx.end());
-    if (!fs::exists(it.path)) it.skip_reason = "file not found";
+    if (it.skip_reason.empty() && !fs::exists(it.path)) it.skip_reason = "file not found";
     plan.items.push_back(std::move(it));
   }
   return plan;
