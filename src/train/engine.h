@@ -1,0 +1,59 @@
+// The pretraining engine behind `cgdmer pretrain`: resolve the config, build the model
+// (same init on every rank), then the plain loop — read batch, collate + mask, forward under
+// bf16 autocast where enabled (losses fp32), backward, all-reduce gradients, skip the step if
+// any rank's loss is non-finite, clip, AdamW step — with metrics.jsonl, PNG curves,
+// checkpoints (keep-last-k, best-by-validation) and exact resume.
+//
+// Randomness, chosen so that resume is exact and ranks are independent of batch layout:
+//   model init        torch::manual_seed(seed) then broadcast from rank 0
+//   data order        Loader(seed, epoch) permutation, sharded by rank
+//   text masking      per sample: mt19937_64(sample_seed(seed, epoch, record))   (collate.h)
+//   ECG patch masking per sample: torch generator seeded sample_seed(seed^K, epoch, record)
+//   dropout           global CPU generator re-seeded every step from (seed, rank, step)
+// So the state a checkpoint must carry is: weights, AdamW moments, step, loader position.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "train/distributed.h"
+
+namespace cgdmer {
+
+struct PretrainOptions {
+  std::string config = "tiny";          // preset name or TOML path
+  std::vector<std::string> overrides;   // "section.key=value"
+  std::string data;                     // training store
+  std::string val;                      // validation store ("" = none)
+  std::string out;                      // run folder ("" = runs/<config name>-<time>)
+  std::string resume;                   // run folder to continue ("" = fresh run)
+  std::int64_t max_steps = -1;          // > 0 overrides train.max_steps
+  int save_every = -1;                  // > 0 overrides train.save_every
+  std::int64_t seed = -1;               // >= 0 overrides train.seed
+  std::string precision;                // "" = config; "fp32" | "bf16" | "auto"
+  bool dry_run = false;
+  bool show_progress = true;
+  DistOptions dist;
+  // Called on every rank after each optimizer step (tests: pacing, kill points).
+  std::function<void(std::int64_t step)> after_step;
+};
+
+struct StepRecord {
+  std::int64_t step = 0;  // 1-based step that was just taken
+  double loss = 0;
+  bool skipped = false;
+};
+
+struct PretrainResult {
+  std::string run_dir;
+  std::int64_t first_step = 0, last_step = 0;  // steps run by this call: (first, last]
+  std::vector<StepRecord> steps;
+  double wall_s = 0, pairs_per_s = 0;
+  bool bf16 = false;
+};
+
+PretrainResult run_pretrain(const PretrainOptions& opt);
+
+}  // namespace cgdmer
