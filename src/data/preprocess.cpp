@@ -147,6 +147,9 @@ void minmax_normalise(std::vector<float>& x) {
 
 std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptions& o) {
   if (o.target_samples <= 0) throw ConfigError("preprocess: target_samples must be positive");
+  if (o.keep_samples < -1) throw ConfigError("preprocess: keep_samples must be -1 or >= 0");
+  if (o.nan_fill_window < 0) throw ConfigError("preprocess: nan_fill_window must be >= 0");
+  if (o.lead_order.empty()) throw ConfigError("preprocess: lead_order is empty");
   EcgRecord r = reorder_leads(rec, o.lead_order);
   fill_non_finite(r, o.nan_fill_window);
   r = resample_record(r, o.target_fs);

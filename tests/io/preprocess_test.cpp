@@ -150,6 +150,20 @@ TEST(Preprocess, ResamplesPtbDiagnosticTo500HzAndCrops) {
   EXPECT_NE(y[2499], y[2500]);
 }
 
+TEST(Preprocess, InvalidOptionsAreConfigErrors) {
+  const EcgRecord r = small_record(1, 10, {"I"});
+  PreprocessOptions o;
+  o.lead_order = {"I"};
+  o.target_samples = 0;
+  EXPECT_THROW(preprocess_record(r, o), ConfigError);
+  o.target_samples = 10;
+  o.nan_fill_window = -1;
+  EXPECT_THROW(preprocess_record(r, o), ConfigError);
+  o.nan_fill_window = 6;
+  o.target_fs = 0;
+  EXPECT_THROW(preprocess_record(r, o), ConfigError);
+}
+
 TEST(Preprocess, SettingsHashChangesWithEveryOption) {
   const PreprocessOptions a;
   EXPECT_EQ(a.settings_hash(), PreprocessOptions().settings_hash());
