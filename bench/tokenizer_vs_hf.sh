@@ -3,7 +3,7 @@
 # ../shared/reference/medcpt/ORACLE.md, Rust called from node), on the same input in one run:
 # the 21,580 PTB-XL reports (one per line; none holds a newline), MedCPT tokenizer.json /
 # the same vocabulary bundled as assets/medcpt_vocab.txt (identical ids, see the golden test).
-#   usage: bench/tokenizer_vs_hf.sh [BUILD_DIR]     (default build/; needs bench_tokenizer built,
+#   usage: bench/tokenizer_vs_hf.sh [BUILD_DIR]     (default build/; needs bench_tokenizer built (CGDMER_BUILD_BENCH=ON),
 #          node, and the npm package in TOK_DIR=/tmp/tok — tools/token_oracle/make_golden.sh installs it)
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +19,8 @@ assert not any("\n" in r["report"] or "\r" in r["report"] for r in rows)
 open(sys.argv[2], "w", encoding="utf-8").write("".join(r["report"] + "\n" for r in rows))
 PY
 echo "input: $(wc -l < "$TEXTS") PTB-XL reports; machine: $(nproc) cores"
-"$BUILD/bench_tokenizer" --input "$TEXTS" --repeats 5
+BENCH=$BUILD/bench/bench_tokenizer
+[ -x "$BENCH" ] || BENCH=$BUILD/bench_tokenizer
+"$BENCH" --input "$TEXTS" --repeats 5
 NODE_PATH=$TOK_DIR/node_modules node "$ROOT/tools/token_oracle/oracle.js" --bench \
   "$SHARED/reference/medcpt/tokenizer.json" < "$TEXTS"
