@@ -300,3 +300,53 @@ TEST(Prepare, BadOptionsAreConfigErrors) {
   EXPECT_THROW(prepare_dataset(o), IoError);
   fs::remove_all(o.out);
 }
+
+TEST(Prepare, MimicLayoutWithSyntheticTables) {
+  // No MIMIC-IV-ECG data is available here: a tiny tree in its layout, with a real PTB-XL
+  // 500 Hz record standing in for the waveforms.
+  const std::string src = cgdmer::testing::temp_dir("mimic_src");
+  const std::string out = cgdmer::testing::temp_dir("mimic_out");
+  for (const char* study : {"s1", "s2", "s3"}) {
+    fs::create_directories(src + "/files/p100/" + study);
+    for (const char* ext : {".hea", ".dat"})
+      fs::copy_file(kSample + "/ptbxl/records500/00000/00001_hr" + ext,
+                    src + "/files/p100/" + study + "/00001_hr" + ext);
+  }
+  std::ofstream(src + "/record_list.csv")
+      << "subject_id,study_id,file_name,ecg_time,path\n"
+         "100,1,00001_hr,2180-07-23 08:44:00,files/p100/s1/00001_hr\n"
+         "100,2,00001_hr,2180-07-23 09:00:00,files/p100/s2/00001_hr\n"
+         "100,3,00001_hr,2180-07-24 09:00:00,files/p100/s3/00001_hr\n"
+         "100,4,00001_hr,2180-07-25 09:00:00,files/p100/s4/00001_hr\n"
+         "100,5,00001_hr,2180-07-26 09:00:00,files/p100/s5/00001_hr\n";
+  std::ofstream(src + "/machine_measurements.csv")
+      << "subject_id,study_id,cart_id,report_0,report_1,report_2,report_3\n"
+         "100,1,6848296,Sinus rhythm,\"Possible left atrial enlargement, borderline\",,Abnormal EKG\n"
+         "100,2,6848296,*** Sinus rhythm ***,,,\n"
+         "100,3,6848296,Atrial fibrillation with rapid ventricular response,,,\n"
+         "100,4,6848296,Sinus rhythm with first degree AV block,,,\n";
+  PrepareOptions o;
+  o.dataset = "mimic";
+  o.src = src;
+  o.out = out;
+  o.jobs = 2;
+  o.progress = false;
+  const PrepareSummary s = prepare_dataset(o);
+  EXPECT_EQ(s.records_seen, 5);
+  EXPECT_EQ(s.records_written, 2);  // study 2: 2 words; study 4: no file; study 5: no report row
+  const json js = summary_of(out);
+  ASSERT_EQ(js["skipped"].size(), 3u);
+  EXPECT_NE(js["skipped"][0]["reason"].get<std::string>().find("2 word(s)"), std::string::npos);
+  EXPECT_EQ(js["skipped"][1]["reason"], "file not found");
+  EXPECT_NE(js["skipped"][2]["reason"].get<std::string>().find("machine_measurements"), std::string::npos);
+  ShardStore st = ShardStore::open(out);
+  EXPECT_EQ(st.record_id(0), "1");
+  // MERL: parts joined with ". ", EKG → ECG, lower-case, '.' appended.
+  EXPECT_EQ(st.report(0), "sinus rhythm. possible left atrial enlargement, borderline. abnormal ecg.");
+  EXPECT_EQ(st.report(1), "atrial fibrillation with rapid ventricular response.");
+  // --min-words is configurable: 2 keeps study 2.
+  o.min_words = 2;
+  EXPECT_EQ(prepare_dataset(o).records_written, 3);
+  fs::remove_all(src);
+  fs::remove_all(out);
+}
