@@ -103,6 +103,11 @@ RegisterCommand reg{
            ->capture_default_str();
        app.add_option("--data", f->o.data, "training shard store (from `cgdmer prepare`)");
        app.add_option("--val", f->o.val, "validation shard store (best-checkpoint selection)");
+       app.add_option("--folds", f->o.folds, "train on these strat_folds only, e.g. --folds 1 2 3")
+           ->expected(0, -1);
+       app.add_option("--val-folds", f->o.val_folds,
+                      "validate on these folds of --val (or of --data when --val is not given)")
+           ->expected(0, -1);
        app.add_option("--out", f->o.out, "run folder (default runs/<config>-<UTC time>)");
        app.add_option("--resume", f->o.resume, "continue the run in this folder exactly");
        app.add_option("--max-steps", f->o.max_steps, "stop after N optimizer steps");

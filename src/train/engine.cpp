@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -126,15 +127,28 @@ void plot_curves(const std::string& run_dir) {
   save_line_chart((fs::path(run_dir) / "lr.png").string(), {lr}, ol);
 }
 
+std::vector<std::int64_t> fold_subset(const ShardStore& store, const std::vector<int>& folds) {
+  std::vector<std::int64_t> idx;
+  if (folds.empty()) return idx;
+  for (std::int64_t i = 0; i < store.size(); ++i)
+    if (std::find(folds.begin(), folds.end(), store.fold(i)) != folds.end()) idx.push_back(i);
+  if (idx.empty())
+    throw ConfigError(store.dir() + ": no record is in the requested folds");
+  return idx;
+}
+
 // Mean total loss over (at most) the first `max_batches` batches of the validation store,
 // fixed masks (seed of the run, epoch 0), no dropout. Lower is better.
 double validation_loss(CgDmer& model, const ShardStore& val, const Config& cfg,
                        const CollateOptions& copt, std::uint64_t seed, bool bf16,
-                       Distributed& dist, int max_batches = 20) {
+                       Distributed& dist, const std::vector<std::int64_t>& subset,
+                       int max_batches = 20) {
   torch::NoGradGuard ng;
   model->eval();
   LoaderOptions lo;
-  lo.batch_size = std::min<int>(cfg.train.batch_size, int(val.size() / dist.world_size()));
+  lo.subset = subset;
+  const auto n_val = subset.empty() ? val.size() : std::int64_t(subset.size());
+  lo.batch_size = std::min<int>(cfg.train.batch_size, int(n_val / dist.world_size()));
   lo.shuffle = false;
   lo.rank = dist.rank();
   lo.world_size = dist.world_size();
@@ -214,6 +228,10 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
                       "prepare the store at the config's rate/length or set ecg.n_samples");
   std::unique_ptr<ShardStore> val_store;
   if (!opt.val.empty()) val_store = std::make_unique<ShardStore>(ShardStore::open(opt.val));
+  else if (!opt.val_folds.empty())
+    val_store = std::make_unique<ShardStore>(ShardStore::open(opt.data));
+  const auto val_subset = val_store ? fold_subset(*val_store, opt.val_folds)
+                                    : std::vector<std::int64_t>{};
 
   ParamGroupSplit split;
   auto optimizer = make_adamw(*model, tc.lr, tc.weight_decay, &split);
@@ -245,6 +263,7 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
   lo.rank = dist.rank();
   lo.world_size = dist.world_size();
   lo.workers = std::max(1, tc.loader_workers);
+  lo.subset = fold_subset(store, opt.folds);
   Loader loader(store, lo, state.loader);
   const std::int64_t steps_per_epoch =
       std::max<std::int64_t>(1, loader.batches_per_epoch() / std::max(1, tc.grad_accum));
@@ -294,7 +313,7 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
   };
   auto validate_and_mark = [&]() {
     if (!val_store) return;
-    const double v = validation_loss(model, *val_store, cfg, copt, seed, bf16, dist);
+    const double v = validation_loss(model, *val_store, cfg, copt, seed, bf16, dist, val_subset);
     CGDMER_LOG0(dist, "val step=%lld val_loss=%.6f", (long long)state.step, v);
     if (dist.is_main())
       metrics << nlohmann::json{{"step", state.step}, {"val_loss", v}}.dump() << "\n"

@@ -27,6 +27,8 @@ struct PretrainOptions {
   std::vector<std::string> overrides;   // "section.key=value"
   std::string data;                     // training store
   std::string val;                      // validation store ("" = none)
+  std::vector<int> folds;               // train on these strat_folds only (empty = all)
+  std::vector<int> val_folds;           // validate on these folds of --val (or of --data)
   std::string out;                      // run folder ("" = runs/<config name>-<time>)
   std::string resume;                   // run folder to continue ("" = fresh run)
   std::int64_t max_steps = -1;          // > 0 overrides train.max_steps
