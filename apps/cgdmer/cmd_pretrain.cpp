@@ -117,6 +117,9 @@ RegisterCommand reg{
            ->expected(0, -1);
        app.add_option("--precision", f->o.precision, "fp32 | bf16 | auto (config default)")
            ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
+       app.add_option("--device", f->o.device, "cpu | cuda (rank r uses GPU r)")
+           ->check(CLI::IsMember({"cpu", "cuda"}))
+           ->capture_default_str();
        app.add_flag("--dry-run", f->o.dry_run, "print the resolved config and parameter counts");
        app.add_flag("--no-progress", f->no_progress, "no progress bar");
        app.add_option("--nproc", f->nproc, "local processes (Gloo on loopback)")

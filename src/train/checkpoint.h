@@ -6,7 +6,8 @@
 //   u64 payload size P
 //   P bytes     torch::serialize::OutputArchive (zip): "model" (params + buffers),
 //               "optim" (AdamW exp_avg/exp_avg_sq/step per param), "meta" (JSON text,
-//               see CheckpointMeta), "rng.torch" (CPU generator state)
+//               see CheckpointMeta), "rng.torch" (global CPU generator state after the
+//               step; informational — the engine re-seeds it every step)
 //   u64 FNV-1a-64 of the payload
 // A file shorter than its header says, or whose checksum differs, is refused (FormatError);
 // so is one whose model_hash differs from the config being trained/loaded (ConfigError).
@@ -38,7 +39,9 @@ struct TrainState {
   int bad_steps_in_row = 0;
   double best_val = -std::numeric_limits<double>::infinity();
   std::int64_t best_step = -1;
-  std::string text_rng_state;      // std::mt19937_64 state (operator<< text) of rank 0
+  // Free-form RNG state text for callers that keep a stream across steps. The engine keeps
+  // none: its text/ECG masks are seeded per sample and dropout per (seed, rank, step).
+  std::string text_rng_state;
 };
 
 struct CheckpointMeta {

@@ -13,6 +13,7 @@
 
 #include <ATen/autocast_mode.h>  // compat.h uses at::autocast but does not include it
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include "config/config.h"
 #include "core/atomic_file.h"
@@ -47,6 +48,25 @@ constexpr std::uint64_t kEcgMaskSalt = 0xEC6u;
       std::fputc('\n', stderr);           \
     }                                     \
   } while (0)
+
+CgDmerInputs to_device(CgDmerInputs in, const torch::Device& d) {
+  if (d.is_cpu()) return in;
+  for (torch::Tensor* t : {&in.ecg, &in.text_ids, &in.text_mask, &in.dec_input, &in.dec_target,
+                           &in.mlm_labels})
+    if (t->defined()) *t = t->to(d, /*non_blocking=*/true);
+  return in;
+}
+
+// AdamW moments follow their parameters' device (a checkpoint loads them on the CPU).
+void move_optimizer_state(torch::optim::Optimizer& opt, const torch::Device& d) {
+  for (auto& kv : opt.state()) {
+    auto* st = dynamic_cast<torch::optim::AdamWParamState*>(kv.second.get());
+    if (!st) continue;
+    st->exp_avg(st->exp_avg().to(d));
+    st->exp_avg_sq(st->exp_avg_sq().to(d));
+    if (st->max_exp_avg_sq().defined()) st->max_exp_avg_sq(st->max_exp_avg_sq().to(d));
+  }
+}
 
 // Per-sample ECG patch masks, independent of batch composition and rank: (B, L·K).
 torch::Tensor sample_patch_masks(const Batch& batch, const Config& cfg, std::uint64_t seed) {
@@ -142,6 +162,7 @@ std::vector<std::int64_t> fold_subset(const ShardStore& store, const std::vector
 double validation_loss(CgDmer& model, const ShardStore& val, const Config& cfg,
                        const CollateOptions& copt, std::uint64_t seed, bool bf16,
                        Distributed& dist, const std::vector<std::int64_t>& subset,
+                       const torch::Device& device,
                        int max_batches = 20) {
   torch::NoGradGuard ng;
   model->eval();
@@ -159,10 +180,10 @@ double validation_loss(CgDmer& model, const ShardStore& val, const Config& cfg,
     const auto nb = std::min<std::int64_t>(max_batches, loader.batches_per_epoch());
     for (std::int64_t i = 0; i < nb; ++i) {
       Batch b = loader.next();
-      auto in = collate(b, copt, seed);
+      auto in = to_device(collate(b, copt, seed), device);
       ForwardOverrides ov;
-      ov.ids_keep = sample_patch_masks(b, cfg, seed);
-      AutocastGuard ag(bf16, torch::kCPU);
+      ov.ids_keep = sample_patch_masks(b, cfg, seed).to(device);
+      AutocastGuard ag(bf16, device);
       auto out = model->forward_with(in, torch::Generator(), nullptr, ov);
       sum += out.loss.item<double>() * b.size();
       n += b.size();
@@ -198,7 +219,17 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
   if (!opt.precision.empty()) cfg.train.precision = opt.precision;
   cfg.validate();
   const auto& tc = cfg.train;
-  const bool bf16 = tc.precision == "bf16" || (tc.precision == "auto" && cpu_has_native_bf16());
+  if (opt.device != "cpu" && opt.device != "cuda")
+    throw ConfigError("--device must be cpu or cuda (got '" + opt.device + "')");
+  if (opt.device == "cuda" && !torch::cuda::is_available())
+    throw ConfigError("--device cuda: this LibTorch build or machine has no CUDA device");
+  const torch::Device device =
+      opt.device == "cuda"
+          ? torch::Device(torch::kCUDA,
+                          int(opt.dist.rank % std::max<std::int64_t>(1, torch::cuda::device_count())))
+          : torch::Device(torch::kCPU);
+  const bool bf16 = tc.precision == "bf16" ||
+                    (tc.precision == "auto" && (device.is_cuda() || cpu_has_native_bf16()));
   if (tc.precision != "fp32" && tc.precision != "bf16" && tc.precision != "auto")
     throw ConfigError("train.precision must be fp32, bf16 or auto (got '" + tc.precision + "')");
   res.bf16 = bf16;
@@ -213,7 +244,9 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
     return res;
   }
 
-  Distributed dist(opt.dist);
+  DistOptions dopt = opt.dist;
+  dopt.device = device;
+  Distributed dist(dopt);
   const std::string run_dir =
       !opt.resume.empty() ? opt.resume : (!opt.out.empty() ? opt.out : default_run_dir(cfg));
   res.run_dir = run_dir;
@@ -253,9 +286,12 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
                         " records); --data is " + si.preprocessing_hash + ", " +
                         std::to_string(si.n_records) + " records");
     state = meta.state;
-  } else {
-    dist.broadcast_module(*model);
   }
+  if (device.is_cuda()) {
+    model->to(device);  // in place: the optimizer keeps the same parameter tensors
+    move_optimizer_state(*optimizer, device);
+  }
+  if (resume_ckpt.empty()) dist.broadcast_module(*model);
 
   LoaderOptions lo;
   lo.batch_size = tc.batch_size;
@@ -304,7 +340,7 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
     if (dist.is_main()) {
       const std::string path = checkpoint_path(run_dir, state.step);
       save_checkpoint(path, *model, optimizer.get(), m,
-                      torch::make_generator<at::CPUGeneratorImpl>().get_state());
+                      at::detail::getDefaultCPUGenerator().get_state());
       prune_checkpoints(run_dir, tc.keep_last);
       plot_curves(run_dir);
     }
@@ -313,7 +349,8 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
   };
   auto validate_and_mark = [&]() {
     if (!val_store) return;
-    const double v = validation_loss(model, *val_store, cfg, copt, seed, bf16, dist, val_subset);
+    const double v = validation_loss(model, *val_store, cfg, copt, seed, bf16, dist, val_subset,
+                                     device);
     CGDMER_LOG0(dist, "val step=%lld val_loss=%.6f", (long long)state.step, v);
     if (dist.is_main())
       metrics << nlohmann::json{{"step", state.step}, {"val_loss", v}}.dump() << "\n"
@@ -343,12 +380,12 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
     std::vector<double> red(1 + 1 + 5 + 5, 0.0);
     for (int micro = 0; micro < tc.grad_accum; ++micro) {
       Batch batch = loader.next();
-      auto in = collate(batch, copt, seed);
+      auto in = to_device(collate(batch, copt, seed), device);
       ForwardOverrides ov;
-      if (cfg.ecg.mask_ratio > 0) ov.ids_keep = sample_patch_masks(batch, cfg, seed);
+      if (cfg.ecg.mask_ratio > 0) ov.ids_keep = sample_patch_masks(batch, cfg, seed).to(device);
       CgDmerOutputs out;
       {
-        AutocastGuard ag(bf16, torch::kCPU);
+        AutocastGuard ag(bf16, device);
         out = model->forward_with(in, torch::Generator(), gather, ov);
       }
       const double l = out.loss.item<double>();

@@ -35,6 +35,7 @@ struct PretrainOptions {
   int save_every = -1;                  // > 0 overrides train.save_every
   std::int64_t seed = -1;               // >= 0 overrides train.seed
   std::string precision;                // "" = config; "fp32" | "bf16" | "auto"
+  std::string device = "cpu";           // "cpu" | "cuda" (rank r uses cuda:r % devices)
   bool dry_run = false;
   bool show_progress = true;
   DistOptions dist;
