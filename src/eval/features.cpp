@@ -1,0 +1,127 @@
+// Batched, cached feature extraction (see features.h).
+#include "eval/features.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "model/compat.h"
+#include "model/runtime.h"
+
+namespace cgdmer {
+namespace {
+
+std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  return h;
+}
+
+// Cache file: "CGDMFEAT" | i64 N | i64 D | N·D float32 (little-endian, this machine's order).
+void save_tensor(const std::string& path, const torch::Tensor& t) {
+  auto c = t.to(torch::kFloat32).contiguous();
+  AtomicFile f(path);
+  const std::int64_t dims[2] = {c.size(0), c.size(1)};
+  f.write("CGDMFEAT", 8);
+  f.write(dims, sizeof dims);
+  f.write(c.data_ptr<float>(), std::size_t(c.numel()) * sizeof(float));
+  f.commit();
+}
+
+torch::Tensor load_tensor(const std::string& path, std::int64_t expect_rows) {
+  const std::string s = read_file(path);
+  std::int64_t dims[2];
+  if (s.size() < 24 || s.compare(0, 8, "CGDMFEAT") != 0)
+    throw FormatError(path, "not a cgdmer feature cache file");
+  std::memcpy(dims, s.data() + 8, sizeof dims);
+  if (dims[0] != expect_rows || dims[1] <= 0 ||
+      s.size() != 24 + std::size_t(dims[0] * dims[1]) * sizeof(float))
+    throw FormatError(path, "feature cache has the wrong size");
+  auto t = torch::empty({dims[0], dims[1]}, torch::kFloat32);
+  std::memcpy(t.data_ptr<float>(), s.data() + 24, std::size_t(t.numel()) * sizeof(float));
+  return t;
+}
+
+}  // namespace
+
+std::string model_file_key(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw IoError(path, "cannot stat model file");
+  return std::filesystem::absolute(path).string() + "|" + std::to_string(st.st_size) + "|" +
+         std::to_string(std::int64_t(st.st_mtime));
+}
+
+EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
+                             const std::vector<std::int64_t>& rows_in, const FeatureOptions& opt) {
+  std::vector<std::int64_t> rows = rows_in;
+  if (rows.empty())
+    for (std::int64_t i = 0; i < store.size(); ++i) rows.push_back(i);
+  const std::int64_t N = std::int64_t(rows.size());
+  const auto& info = store.info();
+  EcgFeatures out;
+
+  std::string feat_path, shared_path;
+  if (!opt.cache_dir.empty() && !opt.model_key.empty()) {
+    std::string key = opt.model_key + "|" + std::filesystem::absolute(store.dir()).string() + "|" +
+                      info.preprocessing_hash + "|" + std::to_string(info.n_records) + "|";
+    std::uint64_t h = fnv1a(key);
+    for (auto r : rows) h = fnv1a(std::to_string(r) + ",", h);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+    std::filesystem::create_directories(opt.cache_dir);
+    feat_path = opt.cache_dir + "/features-" + hex + ".bin";
+    shared_path = opt.cache_dir + "/shared-" + hex + ".bin";
+    const bool have_f = !opt.want_features || std::filesystem::exists(feat_path);
+    const bool have_s = !opt.want_shared || std::filesystem::exists(shared_path);
+    if (have_f && have_s) {
+      if (opt.want_features) out.features = load_tensor(feat_path, N);
+      if (opt.want_shared) out.shared = load_tensor(shared_path, N);
+      out.from_cache = true;
+      return out;
+    }
+  }
+
+  const auto& cfg = model->config();
+  if (info.n_leads != cfg.ecg.n_leads || info.n_samples != cfg.ecg.n_samples)
+    throw ConfigError(store.dir() + ": records are " + std::to_string(info.n_leads) + " × " +
+                      std::to_string(info.n_samples) + " but the model expects " +
+                      std::to_string(cfg.ecg.n_leads) + " × " + std::to_string(cfg.ecg.n_samples));
+  bool bf16 = false;
+  if (opt.precision == "bf16") bf16 = true;
+  else if (opt.precision == "auto") bf16 = cpu_has_native_bf16();
+  else if (opt.precision != "fp32")
+    throw ConfigError("precision must be fp32, bf16 or auto, not '" + opt.precision + "'");
+
+  torch::NoGradGuard ng;
+  model->eval();
+  const int L = info.n_leads, S = info.n_samples;
+  std::vector<torch::Tensor> feats, shared;
+  Progress prog("features", N, "ECGs");
+  const auto t0 = std::chrono::steady_clock::now();
+  for (std::int64_t s = 0; s < N; s += opt.batch_size) {
+    const std::int64_t B = std::min<std::int64_t>(opt.batch_size, N - s);
+    auto x = torch::empty({B, L, S}, torch::kFloat32);  // (B, L, S) in [0, 1]
+    for (std::int64_t i = 0; i < B; ++i)
+      store.read_signal(rows[s + i], x.data_ptr<float>() + i * L * S);
+    AutocastGuard ac(bf16, torch::kCPU);
+    if (opt.want_features) feats.push_back(model->ecg_features(x).to(torch::kFloat32));
+    if (opt.want_shared) shared.push_back(model->ecg_shared(x).to(torch::kFloat32));
+    if (opt.progress) prog.advance(B);
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (opt.progress) prog.finish();
+  if (opt.want_features) out.features = torch::cat(feats, 0);
+  if (opt.want_shared) out.shared = torch::cat(shared, 0);
+  if (!feat_path.empty()) {
+    if (opt.want_features) save_tensor(feat_path, out.features);
+    if (opt.want_shared) save_tensor(shared_path, out.shared);
+  }
+  return out;
+}
+
+}  // namespace cgdmer

@@ -1,0 +1,43 @@
+// Frozen-encoder feature extraction for the evaluation suite: batched forward passes over a
+// shard store (bf16 autocast where the CPU runs it natively), producing the linear-probe
+// features (ecg_features, (N, D)) and the zero-shot embeddings (ecg_shared, (N, E)), cached
+// on disk as raw float32 files keyed by model identity and store so a second evaluate / probe
+// run skips the encoder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "data/shard_store.h"
+#include "model/cgdmer_model.h"
+
+namespace cgdmer {
+
+struct FeatureOptions {
+  int batch_size = 64;
+  std::string precision = "auto";  // "fp32" | "bf16" | "auto" (bf16 where native)
+  std::string cache_dir;           // "" = no caching
+  std::string model_key;           // identity of the weights (e.g. checkpoint path + size + mtime)
+  bool progress = true;
+  bool want_features = true;       // linear probing / t-SNE
+  bool want_shared = false;        // zero-shot (costs a second encoder pass)
+};
+
+struct EcgFeatures {
+  torch::Tensor features;  // (N, D) float32: mean of all tokens → LayerNorm (if wanted)
+  torch::Tensor shared;    // (N, E) float32: f_sh^ecg, L2-normalised (if wanted)
+  double seconds = 0;      // time spent in the encoder (0 when loaded from cache)
+  bool from_cache = false;
+};
+
+// Features of the records `rows` of `store` (all records when empty).
+EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
+                             const std::vector<std::int64_t>& rows, const FeatureOptions& opt);
+
+// A cache key for a model file: path, size and modification time.
+std::string model_file_key(const std::string& path);
+
+}  // namespace cgdmer
