@@ -5,7 +5,9 @@
 // GELU is the exact erf form (HF "gelu"); the attention mask removes padded keys.
 #include "model/bert.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -347,6 +349,58 @@ void load_hf_bert_weights(BertModel& model, const std::string& path) {
   // With no prefix, everything in the file must be the encoder's, except HF's index buffers.
   opt.ignore = {"embeddings.position_ids", "embeddings.token_type_ids"};
   load_state(*model, tensors, file, opt);
+}
+
+HfImportSummary import_hf_bert(const std::string& dir, const std::string& out) {
+  namespace fs = std::filesystem;
+  if (!fs::exists(dir)) throw IoError(dir, "no such folder");
+  if (!fs::is_directory(dir))
+    throw FormatError(dir, "not a folder", "pass the Hugging Face model folder (config.json, model.safetensors)");
+  const auto cfg_path = (fs::path(dir) / "config.json").string();
+  if (!fs::exists(cfg_path))
+    throw FormatError(dir, "no config.json in this folder: not a Hugging Face model folder");
+  HfImportSummary s;
+  s.config = BertConfig::from_hf_json(cfg_path);
+  for (const char* name : {"model.safetensors", "pytorch_model.safetensors"})
+    if (fs::exists(fs::path(dir) / name)) {
+      s.weights_file = (fs::path(dir) / name).string();
+      break;
+    }
+  if (s.weights_file.empty())
+    throw FormatError(dir, "no model.safetensors or pytorch_model.safetensors in this folder",
+                      fs::exists(fs::path(dir) / "pytorch_model.bin")
+                          ? "convert pytorch_model.bin with Python: safetensors.torch.save_file("
+                            "torch.load('pytorch_model.bin'), 'model.safetensors')"
+                          : "");
+
+  // vocab.txt: one token per '\n'-separated line (entries may contain other control chars).
+  const auto vocab_path = fs::path(dir) / "vocab.txt";
+  if (fs::exists(vocab_path)) {
+    std::ifstream v(vocab_path, std::ios::binary);
+    if (!v) throw IoError(vocab_path.string(), "cannot open");
+    std::string content((std::istreambuf_iterator<char>(v)), std::istreambuf_iterator<char>());
+    s.vocab_entries = std::count(content.begin(), content.end(), '\n');
+    if (!content.empty() && content.back() != '\n') ++s.vocab_entries;
+    if (s.vocab_entries > s.config.vocab_size)
+      throw FormatError(vocab_path.string(),
+                        std::to_string(s.vocab_entries) + " tokens but config.json vocab_size is " +
+                            std::to_string(s.config.vocab_size) + ": ids would be out of range");
+    if (s.vocab_entries < s.config.vocab_size)
+      spdlog::warn("{}: {} tokens for vocab_size {} (unused embedding rows)", vocab_path.string(),
+                   s.vocab_entries, s.config.vocab_size);
+  } else {
+    spdlog::warn("{}: no vocab.txt; the tokenizer must be given separately", dir);
+  }
+
+  BertModel model(s.config);
+  load_hf_bert_weights(model, dir);  // checks config vs weights: names, shapes, dtypes
+  std::ifstream cf(cfg_path);
+  std::string cfg_text((std::istreambuf_iterator<char>(cf)), std::istreambuf_iterator<char>());
+  const auto state = module_state(*model, "text_encoder.");
+  save_safetensors(out, state, {{"hf_config", cfg_text}, {"cgdmer_source", dir}});
+  s.tensors = state.size();
+  for (const auto& p : model->parameters()) s.parameters += p.numel();
+  return s;
 }
 
 }  // namespace cgdmer

@@ -68,4 +68,19 @@ TORCH_MODULE(BertModel);
 // (embeddings.position_ids). Missing or mis-shaped tensors → FormatError naming them.
 void load_hf_bert_weights(BertModel& model, const std::string& path);
 
+// `cgdmer import-hf DIR --out FILE`: reads a Hugging Face BERT folder (config.json required;
+// model.safetensors or pytorch_model.safetensors; vocab.txt optional, checked against
+// vocab_size), checks that it loads into a BertModel of that config, and writes the encoder to
+// `out` in cgdmer's naming, "text_encoder.<HF name>", with the source config.json in the
+// metadata key "hf_config". load_hf_bert_weights accepts either layout. Throws IoError /
+// FormatError naming the folder or file.
+struct HfImportSummary {
+  BertConfig config;
+  std::string weights_file;     // the file read inside the folder
+  std::size_t tensors = 0;      // written to `out`
+  std::int64_t parameters = 0;  // scalar count
+  std::int64_t vocab_entries = -1;  // lines of vocab.txt, -1 when absent
+};
+HfImportSummary import_hf_bert(const std::string& dir, const std::string& out);
+
 }  // namespace cgdmer

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include "core/error.h"
@@ -18,10 +20,18 @@ using namespace cgdmer;
 
 namespace {
 
+// A per-process scratch folder, removed after the last test.
+fs::path scratch_dir() {
+  return fs::temp_directory_path() / ("cgdmer_st_test_" + std::to_string(::getpid()));
+}
+struct RemoveScratch : ::testing::Environment {
+  void TearDown() override { fs::remove_all(scratch_dir()); }
+};
+[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
+
 std::string tmp_path(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("cgdmer_st_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  fs::create_directories(scratch_dir());
+  return (scratch_dir() / name).string();
 }
 
 // A file from a raw header string and raw data bytes (for malformed inputs).

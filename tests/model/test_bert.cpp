@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -28,10 +30,18 @@ const std::string kTiny = kDir + "/tiny";
 // of 1e-5 instead of 1e-12 by 8e-5 (measured with the generator script).
 constexpr double kAtol = 2e-5;
 
+// A per-process scratch folder, removed after the last test.
+fs::path scratch_dir() {
+  return fs::temp_directory_path() / ("cgdmer_bert_test_" + std::to_string(::getpid()));
+}
+struct RemoveScratch : ::testing::Environment {
+  void TearDown() override { fs::remove_all(scratch_dir()); }
+};
+[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
+
 std::string tmp_path(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("cgdmer_bert_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  fs::create_directories(scratch_dir());
+  return (scratch_dir() / name).string();
 }
 
 double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
@@ -259,4 +269,39 @@ TEST(Bert, DropoutOnlyInTraining) {
   torch::manual_seed(3);
   EXPECT_FALSE(torch::equal(m->forward(ids, mask), m->forward(ids, mask)));
   EXPECT_THROW(m->forward(torch::zeros({1, 65}, torch::kLong), torch::ones({1, 65})), ConfigError);
+}
+
+TEST(Bert, ImportHfWritesTextEncoderNames) {
+  const auto dir = fs::path(tmp_path("x")).parent_path() / "hf_folder";
+  fs::create_directories(dir);
+  fs::copy(kTiny, dir, fs::copy_options::overwrite_existing | fs::copy_options::recursive);
+  {
+    std::ofstream v(dir / "vocab.txt", std::ios::binary);
+    for (int i = 0; i < 100; ++i) v << (i == 7 ? std::string("a\rb") : "tok" + std::to_string(i)) << "\n";
+  }
+  const auto out = tmp_path("imported.safetensors");
+  auto s = import_hf_bert(dir.string(), out);
+  EXPECT_EQ(s.vocab_entries, 100);
+  EXPECT_EQ(s.tensors, 39u);
+  auto f = SafetensorsFile::open(out);
+  EXPECT_TRUE(f.contains("text_encoder.encoder.layer.1.output.LayerNorm.weight"));
+  EXPECT_FALSE(f.contains("text_encoder.embeddings.position_ids"));
+  EXPECT_NE(f.metadata().at("hf_config").find("\"hidden_size\": 32"), std::string::npos);
+  auto io = load_safetensors(kDir + "/bert_io.safetensors");
+  auto m = tiny_model();
+  load_hf_bert_weights(m, out);
+  torch::NoGradGuard ng;
+  EXPECT_LT(max_abs_diff(m->forward(io["input_ids"], io["attention_mask"]), io["last_hidden"]), kAtol);
+
+  {
+    std::ofstream v(dir / "vocab.txt", std::ios::binary | std::ios::app);
+    v << "one_too_many\n";
+  }
+  auto msg = format_error_of([&] { import_hf_bert(dir.string(), out); });
+  EXPECT_NE(msg.find("vocab.txt"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("101 tokens"), std::string::npos) << msg;
+  fs::remove(dir / "config.json");
+  msg = format_error_of([&] { import_hf_bert(dir.string(), out); });
+  EXPECT_NE(msg.find("no config.json"), std::string::npos) << msg;
+  EXPECT_THROW(import_hf_bert((dir / "nope").string(), out), IoError);
 }

@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <string>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -14,10 +16,18 @@ using namespace cgdmer;
 
 namespace {
 
+// A per-process scratch folder, removed after the last test.
+fs::path scratch_dir() {
+  return fs::temp_directory_path() / ("cgdmer_weights_test_" + std::to_string(::getpid()));
+}
+struct RemoveScratch : ::testing::Environment {
+  void TearDown() override { fs::remove_all(scratch_dir()); }
+};
+[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
+
 std::string tmp_path(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("cgdmer_weights_test_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return (dir / name).string();
+  fs::create_directories(scratch_dir());
+  return (scratch_dir() / name).string();
 }
 
 struct TinyImpl : torch::nn::Module {
