@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -71,6 +72,22 @@ std::pair<void*, std::size_t> map_signals(const std::string& path, std::uint64_t
   return {p, std::size_t(size)};
 }
 
+// Integer JSON value as T, or FormatError: it must be a JSON integer within T's range.
+// nlohmann's get<T>() static_casts a float such as 1e30 to the integer type, which is
+// undefined behaviour (found by fuzz/fuzz_shard_store).
+template <class T>
+T json_int(const json& v, const std::string& path, const std::string& what) {
+  using L = std::numeric_limits<T>;
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<std::uint64_t>();
+    if (u <= std::uint64_t(L::max())) return T(u);
+  } else if (v.is_number_integer()) {
+    const auto i = v.get<std::int64_t>();
+    if (i >= std::int64_t(L::min()) && (i < 0 || std::uint64_t(i) <= std::uint64_t(L::max()))) return T(i);
+  }
+  throw FormatError(path, what + ": " + v.dump().substr(0, 40) + " is not an integer in range");
+}
+
 }  // namespace
 
 ShardStore::ShardStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -101,15 +118,15 @@ ShardStore ShardStore::open(const std::string& dir) {
   try {
     if (j.value("format", std::string()) != sf::kFormatName)
       throw FormatError(store_json, "not a cgdmer shard store (format field)");
-    info.version = j.at("version").get<std::uint32_t>();
+    info.version = json_int<std::uint32_t>(j.at("version"), store_json, "version");
     if (info.version != sf::kFormatVersion)
       throw FormatError(store_json, "store format version " + std::to_string(info.version) +
                                         ", this build reads version " +
                                         std::to_string(sf::kFormatVersion),
                         "re-run cgdmer prepare");
-    info.n_records = j.at("n_records").get<std::int64_t>();
-    info.n_leads = j.at("n_leads").get<int>();
-    info.n_samples = j.at("n_samples").get<int>();
+    info.n_records = json_int<std::int64_t>(j.at("n_records"), store_json, "n_records");
+    info.n_leads = json_int<int>(j.at("n_leads"), store_json, "n_leads");
+    info.n_samples = json_int<int>(j.at("n_samples"), store_json, "n_samples");
     info.fs = j.at("fs").get<double>();
     info.dataset = j.at("dataset").get<std::string>();
     info.preprocessing_hash = j.at("preprocessing_hash").get<std::string>();
@@ -133,7 +150,8 @@ ShardStore ShardStore::open(const std::string& dir) {
   const std::uint64_t expect = sf::kSignalHeaderBytes + record_bytes * std::uint64_t(info.n_records);
   std::uint64_t signals_bytes = expect;
   try {  // a non-numeric value would otherwise escape as a JSON exception (fuzz_shard_store)
-    signals_bytes = j.value("signals_bytes", expect);
+    if (j.contains("signals_bytes"))
+      signals_bytes = json_int<std::uint64_t>(j["signals_bytes"], store_json, "signals_bytes");
   } catch (const json::exception& e) {
     throw FormatError(store_json, std::string("bad field: ") + e.what());
   }
@@ -170,9 +188,9 @@ ShardStore ShardStore::open(const std::string& dir) {
       s->ids.push_back(m.at("id").get<std::string>());
       s->paths.push_back(m.value("path", std::string()));
       s->reports.push_back(m.value("report", std::string()));
-      s->folds.push_back(m.value("fold", -1));
+      s->folds.push_back(m.contains("fold") ? json_int<int>(m["fold"], meta_path, "fold") : -1);
       if (m.contains("tokens"))
-        for (auto& t : m["tokens"]) s->tokens.push_back(t.get<std::int32_t>());
+        for (auto& t : m["tokens"]) s->tokens.push_back(json_int<std::int32_t>(t, meta_path, "token id"));
       s->token_offsets.push_back(std::int64_t(s->tokens.size()));
       if (m.contains("labels")) {
         for (auto& [set, pos] : m["labels"].items()) {
@@ -181,7 +199,7 @@ ShardStore ShardStore::open(const std::string& dir) {
             throw FormatError(meta_path, "line " + std::to_string(i + 1) + ": unknown label set " + set);
           const std::size_t c = it->second.size();
           for (auto& p : pos) {
-            int k = p.get<int>();
+            int k = json_int<int>(p, meta_path, "label index");
             if (k < 0 || std::size_t(k) >= c)
               throw FormatError(meta_path, "line " + std::to_string(i + 1) + ": label index out of range");
             s->labels[set][i * c + std::size_t(k)] = 1;
