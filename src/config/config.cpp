@@ -386,6 +386,9 @@ void Config::validate() const {
   need(e.decoder_heads >= 1 && e.decoder_width % std::max(1, e.decoder_heads) == 0,
        "ecg.decoder_heads must divide ecg.decoder_width");
   need(e.decoder_depth >= 1, "ecg.decoder_depth must be >= 1");
+  if (has_ecg_decoder() && e.patch_size >= 1 && e.n_samples % e.patch_size == 0)
+    need(ecg_keep_per_lead() < ecg_patches_per_lead(),
+         "ecg.mask_ratio masks no patch, but L_e.rec (loss.lambda_e_rec > 0) needs masked patches");
 
   const auto& t = text;
   need(t.vocab_size >= 2, "text.vocab_size must be >= 2");
@@ -467,6 +470,8 @@ std::string Config::model_hash() const {
     if (f.shape) canon += std::string(f.section) + "." + f.key + "=" + value_text(f.ref) + "\n";
   canon += "has_ecg_decoder=" + std::to_string(has_ecg_decoder()) + "\n";
   canon += "has_text_reconstruction=" + std::to_string(has_text_reconstruction()) + "\n";
+  canon += "has_specific_heads=" + std::to_string(has_specific_heads()) + "\n";
+  canon += "has_siglip_params=" + std::to_string(has_siglip_params()) + "\n";
   std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
   for (unsigned char ch : canon) {
     h ^= ch;

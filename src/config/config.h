@@ -106,6 +106,8 @@ struct Config {
   // Which optional modules exist (a term with weight 0 has no module and no cost).
   bool has_ecg_decoder() const { return loss.lambda_e_rec > 0; }
   bool has_text_reconstruction() const { return loss.lambda_t_rec > 0; }
+  bool has_specific_heads() const { return loss.lambda_orth > 0; }  // f_sp exist only for L_orth
+  bool has_siglip_params() const { return loss.lambda_siglip > 0 && loss.siglip == "learnable"; }
   // Rows of the text encoder's word embeddings: base vocab, plus sentinels and <eos> when the
   // sentinel decoder is on (ids as in text/span_masking.h).
   int text_vocab_rows() const;

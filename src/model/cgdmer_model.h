@@ -15,6 +15,12 @@
 #include <torch/torch.h>
 
 #include "config/config.h"
+#include "model/bert.h"
+#include "model/ecg_decoder.h"
+#include "model/ecg_encoder.h"
+#include "model/ecg_tokenizer.h"
+#include "model/projection_head.h"
+#include "model/text_decoder.h"
 
 namespace cgdmer {
 
@@ -38,6 +44,14 @@ struct CgDmerOutputs {
 // on the local slice (MERL's all_gather trick). Identity on one process.
 using GatherFn = std::function<torch::Tensor(const torch::Tensor&)>;
 
+// Hooks for tests and analysis (fixtures compare against a PyTorch reference):
+struct ForwardOverrides {
+  torch::Tensor ids_keep;  // (B, L·K) int64 visible token indices l·P + p, used instead of
+                           //   drawing a mask from the generator
+  torch::Tensor text_cls;  // (B, H) text [CLS] feature used instead of running the text
+                           //   encoder; L_t.rec is then not computed (no "loss_t_rec" term)
+};
+
 class CgDmerImpl : public torch::nn::Module {
  public:
   explicit CgDmerImpl(const Config& cfg);
@@ -45,6 +59,8 @@ class CgDmerImpl : public torch::nn::Module {
   // Training forward. `gen` drives the ECG patch masking (seeded per rank and step).
   CgDmerOutputs forward(const CgDmerInputs& in, torch::Generator gen,
                         const GatherFn& gather = nullptr);
+  CgDmerOutputs forward_with(const CgDmerInputs& in, torch::Generator gen, const GatherFn& gather,
+                             const ForwardOverrides& overrides);
 
   // Inference features (no masking, eval mode expected):
   torch::Tensor ecg_features(const torch::Tensor& ecg);  // (B, D): mean of all N tokens → LN
@@ -52,9 +68,21 @@ class CgDmerImpl : public torch::nn::Module {
   torch::Tensor text_shared(const torch::Tensor& ids, const torch::Tensor& mask);  // (B, E), L2-normalised
 
   const Config& config() const { return cfg_; }
+  BertModel& text_encoder() { return text_encoder_; }
 
  private:
   Config cfg_;
+  // Registered names (state-dict prefixes) in brackets; optional parts exist only when
+  // their loss term is on (Config::has_*), so a switched-off term costs nothing.
+  EcgTokenizer ecg_tokenizer_{nullptr};  // [ecg_tokenizer]
+  EcgEncoder ecg_encoder_{nullptr};      // [ecg_encoder]
+  EcgDecoder ecg_decoder_{nullptr};      // [ecg_decoder]   L_e.rec
+  BertModel text_encoder_{nullptr};      // [text_encoder]  HF BertModel names below it
+  TextDecoder text_decoder_{nullptr};    // [text_decoder]  L_t.rec, reconstruction = sentinel
+  BertMlmHead mlm_head_{nullptr};        // [mlm_head]      L_t.rec, reconstruction = mlm
+  ProjectionHead ecg_sp_{nullptr}, ecg_sh_{nullptr};    // [ecg_sp] (L_orth), [ecg_sh]
+  ProjectionHead text_sp_{nullptr}, text_sh_{nullptr};  // [text_sp] (L_orth), [text_sh]
+  torch::Tensor siglip_log_scale_, siglip_bias_;  // [siglip_log_scale], [siglip_bias], 0-dim
 };
 TORCH_MODULE(CgDmer);
 

@@ -1,0 +1,197 @@
+// Implements cgdmer_model.h: builds the parts a Config asks for and computes every enabled
+// loss term of Eq. 10 (+ λ_e·L_e.rec).
+#include "model/cgdmer_model.h"
+
+#include <cmath>
+
+#include "model/losses.h"
+#include "model/patch_masking.h"
+
+namespace cgdmer {
+namespace {
+
+BertConfig bert_config_of(const Config& cfg) {
+  BertConfig b;
+  b.vocab_size = cfg.text.vocab_size;  // grown to text_vocab_rows() after loading weights
+  b.hidden_size = cfg.text.width;
+  b.num_hidden_layers = cfg.text.depth;
+  b.num_attention_heads = cfg.text.heads;
+  b.intermediate_size = cfg.text.intermediate;
+  b.max_position_embeddings = cfg.text.max_position;
+  b.hidden_dropout_prob = cfg.text.dropout;
+  b.attention_probs_dropout_prob = cfg.text.dropout;
+  return b;
+}
+
+torch::Tensor l2_normalize(const torch::Tensor& x) {
+  namespace F = torch::nn::functional;
+  return F::normalize(x, F::NormalizeFuncOptions().dim(1));
+}
+
+}  // namespace
+
+CgDmerImpl::CgDmerImpl(const Config& cfg) : cfg_(cfg) {
+  cfg_.validate();
+  const auto& e = cfg_.ecg;
+  const int p = cfg_.ecg_patches_per_lead();
+  ecg_tokenizer_ = register_module(
+      "ecg_tokenizer", EcgTokenizer(EcgTokenizerOptions()
+                                        .n_leads(e.n_leads)
+                                        .n_samples(e.n_samples)
+                                        .patch_size(e.patch_size)
+                                        .channels(e.tokenizer_channels)
+                                        .width(e.width)
+                                        .temporal(e.temporal_embedding)));
+  ecg_encoder_ = register_module("ecg_encoder", EcgEncoder(EcgEncoderOptions()
+                                                               .width(e.width)
+                                                               .depth(e.depth)
+                                                               .heads(e.heads)
+                                                               .mlp_ratio(e.mlp_ratio)
+                                                               .dropout(e.dropout)));
+  if (cfg_.has_ecg_decoder())
+    ecg_decoder_ = register_module("ecg_decoder", EcgDecoder(EcgDecoderOptions()
+                                                                 .n_leads(e.n_leads)
+                                                                 .patches(p)
+                                                                 .patch_size(e.patch_size)
+                                                                 .encoder_width(e.width)
+                                                                 .width(e.decoder_width)
+                                                                 .depth(e.decoder_depth)
+                                                                 .heads(e.decoder_heads)
+                                                                 .mlp_ratio(e.mlp_ratio)
+                                                                 .dropout(e.dropout)
+                                                                 .temporal(e.temporal_embedding)));
+
+  const auto& t = cfg_.text;
+  text_encoder_ = register_module("text_encoder", BertModel(bert_config_of(cfg_)));
+  if (!t.hf_weights.empty()) load_hf_bert_weights(text_encoder_, t.hf_weights);
+  if (cfg_.text_vocab_rows() > t.vocab_size) text_encoder_->resize_token_embeddings(cfg_.text_vocab_rows());
+  text_encoder_->freeze(t.freeze);
+  if (cfg_.has_text_reconstruction()) {
+    if (t.reconstruction == "sentinel")
+      text_decoder_ = register_module("text_decoder", TextDecoder(TextDecoderOptions()
+                                                                      .vocab_size(cfg_.text_vocab_rows())
+                                                                      .memory_dim(t.width)
+                                                                      .width(t.decoder_width)
+                                                                      .layers(t.decoder_depth)
+                                                                      .heads(t.decoder_heads)
+                                                                      .mlp_ratio(4)
+                                                                      .max_len(t.decoder_max_len)
+                                                                      .dropout(t.dropout)));
+    else
+      mlm_head_ = register_module("mlm_head", BertMlmHead(t.width, cfg_.text_vocab_rows()));
+  }
+
+  const auto& h = cfg_.head;
+  ecg_sh_ = register_module("ecg_sh", ProjectionHead(e.width, h.hidden, h.dim));
+  text_sh_ = register_module("text_sh", ProjectionHead(t.width, h.hidden, h.dim));
+  if (cfg_.has_specific_heads()) {
+    ecg_sp_ = register_module("ecg_sp", ProjectionHead(e.width, h.hidden, h.dim));
+    text_sp_ = register_module("text_sp", ProjectionHead(t.width, h.hidden, h.dim));
+  }
+  if (cfg_.has_siglip_params()) {
+    siglip_log_scale_ = register_parameter("siglip_log_scale", torch::full({}, std::log(10.0), torch::kFloat32));
+    siglip_bias_ = register_parameter("siglip_bias", torch::full({}, -10.0, torch::kFloat32));
+  }
+}
+
+CgDmerOutputs CgDmerImpl::forward(const CgDmerInputs& in, torch::Generator gen,
+                                  const GatherFn& gather) {
+  return forward_with(in, std::move(gen), gather, {});
+}
+
+CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator gen,
+                                       const GatherFn& gather, const ForwardOverrides& ov) {
+  const auto& l = cfg_.loss;
+  const int64_t b = in.ecg.size(0), leads = cfg_.ecg.n_leads, p = cfg_.ecg_patches_per_lead();
+  CgDmerOutputs out;
+
+  // ECG: tokens → visible subset → encoder → pooled (B, D).
+  auto tokens = ecg_tokenizer_(in.ecg.to(torch::kFloat32));  // (B, N, D)
+  PatchMask pm;
+  if (ov.ids_keep.defined())
+    pm = patch_mask_from_keep(ov.ids_keep.to(tokens.device()), leads, p);
+  else if (cfg_.ecg.mask_ratio > 0)
+    pm = random_patch_mask(b, leads, p, cfg_.ecg_keep_per_lead(), gen, tokens.device());
+  torch::Tensor visible = tokens;  // (B, M, D), M = L·K (N when not masking)
+  if (pm.ids_keep.defined())
+    visible = tokens.gather(1, pm.ids_keep.unsqueeze(-1).expand({b, pm.ids_keep.size(1), tokens.size(2)}));
+  auto encoded = ecg_encoder_(visible);                  // (B, M, D)
+  auto pooled = ecg_encoder_->pool(encoded);             // (B, D)
+  torch::Tensor ecg_pred;                                // (B, L, P, patch)
+  if (ecg_decoder_) {
+    TORCH_CHECK(pm.ids_keep.defined(), "L_e.rec needs a patch mask (ecg.mask_ratio > 0)");
+    ecg_pred = ecg_decoder_(encoded, pm.ids_keep);
+  }
+
+  // Text: encoder states (B, T, H) → [CLS] (B, H); reconstruction logits.
+  torch::Tensor text_cls, text_logits;
+  if (ov.text_cls.defined()) {
+    text_cls = ov.text_cls;
+  } else {
+    auto hidden = text_encoder_(in.text_ids, in.text_mask);  // (B, T, H)
+    text_cls = hidden.select(1, 0);
+    if (text_decoder_) {
+      TORCH_CHECK(in.dec_input.defined() && in.dec_target.defined(),
+                  "L_t.rec (sentinel) needs dec_input and dec_target");
+      text_logits = text_decoder_(in.dec_input, hidden, in.text_mask);  // (B, U, V)
+    } else if (mlm_head_) {
+      TORCH_CHECK(in.mlm_labels.defined(), "L_t.rec (mlm) needs mlm_labels");
+      auto words = text_encoder_->named_parameters()["embeddings.word_embeddings.weight"];
+      text_logits = mlm_head_(hidden, words);  // (B, T, V)
+    }
+  }
+
+  // Heads (Eq. 4).
+  auto he_sh = ecg_sh_(pooled), ht_sh = text_sh_(text_cls);  // (B, E)
+  out.ecg_shared = he_sh;
+  out.text_shared = ht_sh;
+
+  // Losses in fp32 whatever the autocast state.
+  LossPrecisionGuard fp32;
+  auto total = torch::zeros({}, pooled.options().dtype(torch::kFloat32));
+  auto add = [&](const char* name, double weight, const torch::Tensor& term) {
+    out.terms[name] = term.detach();
+    total = total + weight * term;
+  };
+  if (l.lambda_e_rec > 0) {
+    auto target = in.ecg.to(torch::kFloat32).view({b, leads, p, cfg_.ecg.patch_size});
+    add("loss_e_rec", l.lambda_e_rec,
+        ecg_reconstruction_loss(ecg_pred, target, pm.mask, cfg_.ecg.norm_target));
+  }
+  if (l.lambda_t_rec > 0 && text_logits.defined()) {
+    const auto& labels = text_decoder_ ? in.dec_target : in.mlm_labels;
+    add("loss_t_rec", l.lambda_t_rec, text_reconstruction_loss(text_logits.to(torch::kFloat32), labels));
+  }
+  if (l.lambda_orth > 0)
+    add("loss_orth", l.lambda_orth,
+        orthogonality_loss(ecg_sp_(pooled), he_sh) + orthogonality_loss(text_sp_(text_cls), ht_sh));
+  if (l.lambda_siglip > 0 || l.lambda_cons > 0) {
+    auto ge = gather ? gather(he_sh) : he_sh;  // (B_world, E)
+    auto gt = gather ? gather(ht_sh) : ht_sh;
+    if (l.lambda_siglip > 0) {
+      const bool learnable = l.siglip == "learnable";
+      add("loss_siglip", l.lambda_siglip,
+          siglip_loss(ge, gt, learnable ? siglip_log_scale_ : torch::Tensor(),
+                      learnable ? siglip_bias_ : torch::Tensor(), learnable));
+    }
+    if (l.lambda_cons > 0) add("loss_cons", l.lambda_cons, clip_loss(ge, gt, l.temperature));
+  }
+  out.loss = total;
+  return out;
+}
+
+torch::Tensor CgDmerImpl::ecg_features(const torch::Tensor& ecg) {
+  auto tokens = ecg_tokenizer_(ecg.to(torch::kFloat32));  // (B, N, D): all tokens, no mask
+  return ecg_encoder_->pool(ecg_encoder_(tokens));         // (B, D)
+}
+
+torch::Tensor CgDmerImpl::ecg_shared(const torch::Tensor& ecg) {
+  return l2_normalize(ecg_sh_(ecg_features(ecg)).to(torch::kFloat32));
+}
+
+torch::Tensor CgDmerImpl::text_shared(const torch::Tensor& ids, const torch::Tensor& mask) {
+  auto cls = text_encoder_(ids, mask).select(1, 0);  // (B, H)
+  return l2_normalize(text_sh_(cls).to(torch::kFloat32));
+}
+
+}  // namespace cgdmer

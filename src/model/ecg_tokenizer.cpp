@@ -1,0 +1,75 @@
+// Implements ecg_tokenizer.h.
+#include "model/ecg_tokenizer.h"
+
+#include <algorithm>
+
+#include "model/sincos_embedding.h"
+
+namespace cgdmer {
+
+std::vector<int> tokenizer_kernel_layout(int patch_size) {
+  TORCH_CHECK(patch_size >= 1, "patch_size must be >= 1");
+  std::vector<int> f;
+  int n = patch_size;
+  for (int p = 2; p * p <= n; ++p)
+    while (n % p == 0) f.push_back(p), n /= p;
+  if (n > 1) f.push_back(n);
+  if (f.empty()) f.push_back(1);
+  std::sort(f.begin(), f.end());  // ascending: merge from the front
+  while (f.size() > 4) {
+    f[1] *= f[0];
+    f.erase(f.begin());
+    std::sort(f.begin(), f.end());
+  }
+  std::reverse(f.begin(), f.end());  // largest kernel first: fine positions stay longest
+  return f;
+}
+
+EcgTokenizerImpl::EcgTokenizerImpl(const EcgTokenizerOptions& o) : opt_(o) {
+  TORCH_CHECK(o.n_samples() % o.patch_size() == 0, "n_samples ", o.n_samples(),
+              " is not a multiple of patch_size ", o.patch_size());
+  const auto kernels = tokenizer_kernel_layout(o.patch_size());
+  convs_ = register_module("convs", torch::nn::ModuleList());
+  int in = 1;
+  for (int k : kernels) {
+    auto conv = torch::nn::Conv1d(torch::nn::Conv1dOptions(in, o.channels(), k).stride(k).bias(false));
+    torch::nn::init::kaiming_normal_(conv->weight);
+    convs_->push_back(conv);
+    in = o.channels();
+  }
+  use_norm_ = o.patch_size() / kernels[0] > 1;
+  if (use_norm_)
+    norm_ = register_module("norm", torch::nn::GroupNorm(o.channels(), o.channels()));
+  proj_ = register_module("proj", torch::nn::Linear(o.channels(), o.width()));
+  lead_embed_ = register_parameter("lead_embed", torch::randn({o.n_leads(), o.width()}) * 0.02);
+  const int p = patches_per_lead();
+  if (o.temporal() == "learned")
+    temporal_embed_ = register_parameter("temporal_embed", torch::randn({p, o.width()}) * 0.02);
+  else if (o.temporal() == "sincos")
+    temporal_embed_ = register_buffer("temporal_embed", sincos_embedding_1d(p, o.width()));
+  else
+    TORCH_CHECK(false, "unknown temporal embedding '", o.temporal(), "'");
+}
+
+torch::Tensor EcgTokenizerImpl::patch_tokens(const torch::Tensor& ecg) {
+  TORCH_CHECK(ecg.dim() == 3 && ecg.size(1) == opt_.n_leads() && ecg.size(2) == opt_.n_samples(),
+              "ECG tokenizer expects (B, ", opt_.n_leads(), ", ", opt_.n_samples(), "), got ",
+              ecg.sizes());
+  const auto b = ecg.size(0);
+  const int l = opt_.n_leads(), p = patches_per_lead();
+  auto x = ecg.reshape({b * l * p, 1, opt_.patch_size()});  // one patch per row
+  for (size_t i = 0; i < convs_->size(); ++i) {
+    x = convs_[i]->as<torch::nn::Conv1d>()->forward(x);    // (B·L·P, C, patch / Πk)
+    if (i == 0 && use_norm_) x = norm_(x);
+    x = torch::gelu(x);
+  }
+  return proj_(x.reshape({b, l, p, opt_.channels()}));     // (B, L, P, D)
+}
+
+torch::Tensor EcgTokenizerImpl::forward(const torch::Tensor& ecg) {
+  auto t = patch_tokens(ecg);                                // (B, L, P, D)
+  t = t + lead_embed_.unsqueeze(1) + temporal_embed_.unsqueeze(0);  // + spa_l + temp_p
+  return t.flatten(1, 2);                                    // (B, N, D), n = l·P + p
+}
+
+}  // namespace cgdmer
