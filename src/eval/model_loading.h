@@ -1,9 +1,11 @@
-// Building a CG-DMER for inference: from a training checkpoint (config read from the
-// checkpoint's meta, weights loaded with the model-hash check), or freshly initialised from a
-// config preset (the `--random-init` baseline). SEAM: if train/serve later provide a shared
-// load_model_for_inference, this one should be replaced by it (same signature).
+// Models for evaluation. Checkpoints are loaded by train/'s load_model_for_inference, which
+// the eval library cannot link (train sits beside eval in the library graph), so the caller
+// (apps/cgdmer) passes it in as a ModelLoader. Here: the `--random-init` baseline, a fresh
+// CG-DMER from a config (every weight random, HF text weights not loaded).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "config/config.h"
@@ -11,7 +13,7 @@
 
 namespace cgdmer {
 
-CgDmer load_model_for_inference(const std::string& checkpoint_path);
-CgDmer random_init_model(const Config& cfg, std::uint64_t seed = 0);
+using ModelLoader = std::function<CgDmer(const std::string& checkpoint_or_run_dir)>;
+CgDmer random_init_model(Config cfg, std::uint64_t seed = 0);
 
 }  // namespace cgdmer

@@ -158,7 +158,7 @@ int gradient_descent(const std::vector<double>& P, std::vector<double>& Y, int n
       if (gnorm <= s.min_grad_norm) break;
     }
   }
-  return i;
+  return std::min(i, s.stop - 1);  // index of the last iteration run (sklearn's `it`)
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // t-SNE against scikit-learn 1.2.1 (tests/fixtures/eval/tsne.json, tools/make_tsne_fixture.py):
-// joint probabilities P to 1e-9 relative (same binary search; only float64 summation order
-// differs), and embedding QUALITY within margins, since two t-SNE runs never match point for
+// joint probabilities P to 1e-5 relative (same binary search, but sklearn runs it on float32
+// distances into a float32 conditional P — rounding ~1e-7 relative, and a float32 rounding can
+// end the search (|entropy − log perplexity| ≤ 1e-5) one step apart), and embedding QUALITY within margins, since two t-SNE runs never match point for
 // point (sklearn optimises in float32 and inits by randomized PCA):
 //   trustworthiness(k=5, 10) ≥ sklearn's − 0.01 (sklearn exact: 0.954; a failed run scores
 //   < 0.9 on these well-separated clusters), final KL ≤ sklearn's + 0.05 (0.268; a run stuck
@@ -35,7 +36,7 @@ TEST(Tsne, JointProbabilitiesMatchSklearn) {
   EXPECT_NEAR(total, 1.0, 1e-9);
   for (int k = 0; k < 3 * n; ++k) {
     if (k / n == k % n) continue;  // diagonal: sklearn's squareform gives 0, ours 0
-    EXPECT_NEAR(P[k], ref[k], 1e-9 * ref[k] + 1e-18) << "entry " << k;
+    EXPECT_NEAR(P[k], ref[k], 1e-5 * ref[k] + 1e-15) << "entry " << k;
   }
 }
 

@@ -1,0 +1,80 @@
+// `cgdmer evaluate`: linear probing at 1/10/100 % and zero-shot over the paper's tasks for
+// one or more checkpoints (+ the random-init baseline), written as results.json, results.md
+// (paper Tables 1/2 layout) and ROC PNGs. The work is eval/evaluate.h's run_evaluation.
+#include <cstdio>
+#include <sstream>
+
+#include "command.h"
+#include "core/error.h"
+#include "eval/evaluate.h"
+#include "eval/tasks.h"
+#include "train/checkpoint.h"
+
+namespace cgdmer::cli {
+namespace {
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string x;
+  while (std::getline(ss, x, ','))
+    if (!x.empty()) out.push_back(x);
+  return out;
+}
+
+Runner setup(CLI::App& app) {
+  auto o = std::make_shared<EvaluateOptions>();
+  auto model = std::make_shared<std::string>(), compare = std::make_shared<std::string>();
+  auto tasks = std::make_shared<std::string>("all"), data = std::make_shared<std::string>();
+  auto ratios = std::make_shared<std::string>("1,10,100");
+  auto mode = std::make_shared<std::string>("both");
+  app.add_option("--model", *model, "checkpoint to evaluate");
+  app.add_option("--compare", *compare, "more checkpoints, comma-separated (extra table rows)");
+  app.add_flag("--random-init", o->random_init, "add a randomly initialised encoder as a baseline row");
+  app.add_option("--random-init-config", o->random_init_config,
+                 "preset/TOML for --random-init (default: the --model's config)");
+  app.add_option("--tasks", *tasks, "comma-separated: ptbxl_super,ptbxl_sub,ptbxl_form,ptbxl_rhythm,cpsc2018,csn or all");
+  app.add_option("--data", *data, "shard store(s), comma-separated (from cgdmer prepare)")->required();
+  app.add_option("--val-fold", o->val_fold, "PTB-XL strat_fold used for validation");
+  app.add_option("--test-fold", o->test_fold, "PTB-XL strat_fold used for testing");
+  app.add_option("--ratios", *ratios, "percent of the training split, comma-separated");
+  app.add_option("--protocol", o->protocol, "honest (epoch by validation) | merl (max test AUC, MERL LR quirk)")
+      ->check(CLI::IsMember({"honest", "merl"}));
+  app.add_option("--mode", *mode, "linear | zeroshot | both")->check(CLI::IsMember({"linear", "zeroshot", "both"}));
+  app.add_flag("--merl-bugs", o->merl_bugs, "reproduce MERL's label bugs (sub-class column order, CSN substrings)");
+  app.add_option("--prompts", o->prompts, "class prompt JSON (default: bundled MERL CKEPE prompts)");
+  app.add_option("--epochs", o->epochs, "linear-probe epochs")->check(CLI::PositiveNumber);
+  app.add_option("--batch", o->feature_batch, "feature-extraction batch size")->check(CLI::PositiveNumber);
+  app.add_option("--precision", o->precision, "fp32 | bf16 | auto")->check(CLI::IsMember({"fp32", "bf16", "auto"}));
+  app.add_option("--cache", o->cache_dir, "feature cache folder (default OUT/cache)");
+  app.add_option("--seed", o->seed, "probe seed");
+  app.add_flag("--no-plots", [o](std::int64_t) { o->roc_plots = false; }, "skip ROC PNGs");
+  app.add_option("--out", o->out_dir, "output folder")->required();
+  return [=]() {
+    if (!model->empty()) o->models.push_back(*model);
+    for (auto& c : split_commas(*compare)) o->models.push_back(c);
+    o->tasks = parse_task_list(*tasks);
+    o->stores = split_commas(*data);
+    o->ratios.clear();
+    for (auto& r : split_commas(*ratios)) {
+      try {
+        o->ratios.push_back(std::stod(r));
+      } catch (const std::exception&) {
+        throw ConfigError("--ratios: '" + r + "' is not a number");
+      }
+    }
+    o->load_model = [](const std::string& p) { return load_model_for_inference(p, nullptr); };
+    o->linear = *mode != "zeroshot";
+    o->zeroshot = *mode != "linear";
+    const auto rows = run_evaluation(*o);
+    write_results(o->out_dir, rows, *o);
+    std::printf("%s", results_markdown(rows, *o).c_str());
+    std::printf("\nwrote %s/results.json, results.md and ROC PNGs\n", o->out_dir.c_str());
+    return 0;
+  };
+}
+
+RegisterCommand reg{{"evaluate", "linear probing (1/10/100 %) and zero-shot over the paper's tasks → results.md/json", 40, setup}};
+
+}  // namespace
+}  // namespace cgdmer::cli
