@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "data/shard_writer.h"
+#include "model/cgdmer_model.h"
 #include "spawn_self.h"
 #include "train/checkpoint.h"
 #include "train/collate.h"
@@ -211,6 +212,12 @@ TEST(Engine, KillAndResumeIsBitIdentical) {
   EXPECT_TRUE(fs::exists(ref / "config.toml"));
   EXPECT_TRUE(fs::exists(ref / "loss_curves.png"));
   EXPECT_LE(list_checkpoints(ref.string()).size(), 2u);  // keep_last = 2
+  // eval/serve entry point: run folder → model with the run's config, weights of step 14.
+  Config loaded_cfg;
+  auto model = load_model_for_inference(ref.string(), &loaded_cfg);
+  EXPECT_FALSE(model->is_training());
+  EXPECT_EQ(loaded_cfg.model_hash(), Config::load("tiny", tiny_overrides()).model_hash());
+  EXPECT_EQ(read_checkpoint_meta(latest_checkpoint(ref.string())).state.step, 14);
   fs::remove_all(ref);
   fs::remove_all(killed);
 }
