@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -76,6 +77,11 @@ TaskSplit make_split(const ShardStore& store, const TaskDef& task, const Evaluat
     for (auto k : b.train) s.train.push_back(kept[a.train[k]]);
     for (auto k : b.test) s.val.push_back(kept[a.train[k]]);
   }
+  if (s.train.empty() || s.test.empty())
+    throw ConfigError(store.dir() + ": task " + task.name + " has " + std::to_string(s.train.size()) +
+                          " training and " + std::to_string(s.test.size()) + " test records",
+                      has_folds ? "check --val-fold/--test-fold against the store's strat_fold values"
+                                : "the store holds too few labelled records");
   const bool csn_bug = opt.merl_bugs && task.name == "csn";
   s.y_train = labels_of(store, s.train, m, csn_bug, task.classes);
   s.y_val = labels_of(store, s.val, m, csn_bug, task.classes);
@@ -249,6 +255,7 @@ std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt) {
           po.epochs = opt.epochs;
           po.protocol = opt.protocol;
           po.seed = opt.seed;
+          const auto tp0 = std::chrono::steady_clock::now();
           const auto r = linear_probe({rows_of(F.features, train_rows), ytr},
                                       {rows_of(F.features, sp.val), sp.y_val},
                                       {rows_of(F.features, sp.test), sp.y_test}, po);
@@ -256,9 +263,11 @@ std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt) {
                         std::int64_t(sp.test.size()), std::int64_t(train_rows.size()),
                         r.chosen_epoch, r.val_auc, {}, opt.protocol};
           for (int c : r.test_detail.excluded) row.excluded.push_back(task.classes[c]);
-          spdlog::info("{} {} linear {}: AUC {:.4f} (epoch {}, val {:.4f}, n_train {})", me.name,
-                       task.name, ratio_label(ratio), r.test_auc, r.chosen_epoch, r.val_auc,
-                       train_rows.size());
+          const double probe_s =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count();
+          spdlog::info("{} {} linear {}: AUC {:.4f} (epoch {}, val {:.4f}, n_train {}, {} epochs in {:.1f} s)",
+                       me.name, task.name, ratio_label(ratio), r.test_auc, r.chosen_epoch,
+                       r.val_auc, train_rows.size(), opt.epochs, probe_s);
           if (!row.excluded.empty())
             spdlog::warn("{} {}: {}", me.name, task.name,
                          describe_excluded(to_bytes(sp.y_test), int(task.classes.size()),
