@@ -66,6 +66,7 @@ TORCH_MODULE(BertModel);
 // pytorch_model.safetensors; config.json checked against model's config) or a .safetensors
 // file. Accepts keys with or without a "bert." prefix; ignores HF-only buffers
 // (embeddings.position_ids). Missing or mis-shaped tensors → FormatError naming them.
+// Order for sentinels: build from the HF config, load, then resize_token_embeddings().
 void load_hf_bert_weights(BertModel& model, const std::string& path);
 
 // `cgdmer import-hf DIR --out FILE`: reads a Hugging Face BERT folder (config.json required;
