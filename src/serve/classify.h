@@ -1,0 +1,40 @@
+// `cgdmer classify`: zero-shot scores of one ECG record against class prompts (paper §3.3,
+// as eval/zero_shot.h: prompt → f_sh^text, ECG → f_sh^ecg, score = cosine), ranked.
+// Prompts come from a JSON file (class → description, MERL CKEPE format), from a list of
+// labels (each label is its own prompt), or by default from the bundled CKEPE prompts for
+// default_classify_classes() (PTB-XL's 5 super classes + 6 common rhythms).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace cgdmer {
+
+struct ClassifyOptions {
+  std::string model;                // checkpoint or run folder
+  std::string record;               // one ECG record file
+  std::string prompts_file;         // "" = bundled CKEPE prompts (default classes)
+  std::vector<std::string> labels;  // used as prompts when non-empty (excludes prompts_file)
+  int top_k = 0;                    // 0 = all classes
+  std::string precision = "fp32";
+};
+
+struct ClassScore {
+  std::string label, prompt;
+  double score = 0;  // cosine of f_sh^ecg and f_sh^text, in [-1, 1]
+};
+
+struct ClassifyResult {
+  std::string record_id, record_path, prompt_source;
+  std::vector<ClassScore> ranked;  // descending score
+  double load_ms = 0;              // model load
+  double infer_ms = 0;             // record read + preprocess + ECG + prompt encoding + scoring
+};
+
+// The default class keys of the bundled prompt file (assets/prompts/CKEPE_prompt.json).
+const std::vector<std::string>& default_classify_classes();
+
+ClassifyResult run_classify(const ClassifyOptions& o);
+std::string classify_json(const ClassifyResult& r);  // pretty JSON, see cmd_classify.cpp
+
+}  // namespace cgdmer

@@ -1,0 +1,181 @@
+// Implements embed.h.
+#include "serve/embed.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "core/progress.h"
+#include "model/compat.h"
+#include "model/projection_head.h"
+#include "serve/npy.h"
+#include "serve/serving_model.h"
+
+namespace cgdmer {
+namespace fs = std::filesystem;
+
+namespace {
+
+// One ECG to embed: a store row or a record file.
+struct Item {
+  int store = -1;         // index into stores, or -1 for a file
+  std::int64_t row = 0;
+  std::string path;
+};
+
+void write_csv(const std::string& path, const std::vector<std::string>& ids, const torch::Tensor& m) {
+  AtomicFile f(path);
+  std::string line = "id";
+  for (std::int64_t j = 0; j < m.size(1); ++j) line += ",f" + std::to_string(j);
+  line += "\n";
+  f.write(line.data(), line.size());
+  const float* p = m.data_ptr<float>();
+  char buf[32];
+  for (std::int64_t i = 0; i < m.size(0); ++i) {
+    line = ids[size_t(i)];
+    for (std::int64_t j = 0; j < m.size(1); ++j) {
+      std::snprintf(buf, sizeof buf, ",%.9g", p[i * m.size(1) + j]);
+      line += buf;
+    }
+    line += "\n";
+    f.write(line.data(), line.size());
+  }
+  f.commit();
+}
+
+}  // namespace
+
+std::string npy_stem(const std::string& out) {
+  if (out.size() > 4 && out.compare(out.size() - 4, 4, ".npy") == 0) return out.substr(0, out.size() - 4);
+  return out;
+}
+
+void ecg_pooled_and_shared(CgDmer& model, const torch::Tensor& ecg, torch::Tensor* pooled,
+                           torch::Tensor* shared) {
+  auto feat = model->ecg_features(ecg);  // (B, D)
+  if (pooled) *pooled = feat.to(torch::kFloat32);
+  if (shared) {
+    // f_sh^ecg applied to the same pooled feature (CgDmer::ecg_shared would re-run the encoder).
+    auto head = model->named_children()["ecg_sh"]->as<ProjectionHeadImpl>();
+    TORCH_CHECK(head != nullptr, "model has no ecg_sh head");
+    namespace F = torch::nn::functional;
+    *shared = F::normalize(head->forward(feat).to(torch::kFloat32), F::NormalizeFuncOptions().dim(1));
+  }
+}
+
+EmbedResult run_embed(const EmbedOptions& o) {
+  const auto t0 = std::chrono::steady_clock::now();
+  if (o.kind != "pooled" && o.kind != "shared" && o.kind != "both")
+    throw ConfigError("--kind must be pooled, shared or both, not '" + o.kind + "'");
+  if (o.batch_size <= 0) throw ConfigError("--batch must be positive");
+  if (o.inputs.empty()) throw ConfigError("embed: no inputs", "give record files, folders or stores");
+  if (o.out.empty()) throw ConfigError("embed: --out is required");
+  const bool bf16 = use_bf16(o.precision);
+  Config cfg;
+  CgDmer model = load_serving_model(o.model, &cfg);
+  const int L = cfg.ecg.n_leads, S = cfg.ecg.n_samples;
+
+  // Expand the inputs into one ordered list of ECGs.
+  std::vector<ShardStore> stores;
+  std::vector<Item> items;
+  for (const auto& in : o.inputs) {
+    std::error_code ec;
+    if (is_store_dir(in)) {
+      stores.push_back(open_store_for_model(in, cfg));
+      for (std::int64_t r = 0; r < stores.back().size(); ++r) items.push_back({int(stores.size()) - 1, r, {}});
+    } else if (fs::is_directory(in, ec)) {
+      const auto files = find_record_files(in);
+      if (files.empty())
+        throw FormatError(in, "folder holds no ECG records (.hea or CPSC .mat files)",
+                          "point embed at record files, a folder of them, or a store from `cgdmer prepare`");
+      for (const auto& f : files) items.push_back({-1, 0, f});
+    } else if (fs::exists(in, ec)) {
+      items.push_back({-1, 0, in});
+    } else {
+      // read_any_record accepts a WFDB record name without ".hea".
+      fs::path hea = in + ".hea";
+      if (!fs::exists(hea, ec))
+        throw IoError(in, "no such record file, folder or store", "check the path");
+      items.push_back({-1, 0, in});
+    }
+  }
+
+  const bool want_pooled = o.kind != "shared", want_shared = o.kind != "pooled";
+  const std::int64_t N = std::int64_t(items.size());
+  EmbedResult res;
+  std::vector<torch::Tensor> pooled, shared, inputs;
+  torch::NoGradGuard ng;
+  model->eval();
+  Progress prog("embed", N, "ECGs");
+  for (std::int64_t s = 0; s < N; s += o.batch_size) {
+    const std::int64_t B = std::min<std::int64_t>(o.batch_size, N - s);
+    auto x = torch::empty({B, L, S}, torch::kFloat32);  // (B, L, S) in [0, 1]
+    for (std::int64_t i = 0; i < B; ++i) {
+      const Item& it = items[size_t(s + i)];
+      float* dst = x.data_ptr<float>() + i * L * S;
+      if (it.store >= 0) {
+        stores[size_t(it.store)].read_signal(it.row, dst);
+        res.ids.push_back(stores[size_t(it.store)].record_id(it.row));
+      } else {
+        auto rec = prepare_record_for_model(it.path, cfg);
+        std::copy(rec.data.begin(), rec.data.end(), dst);
+        res.ids.push_back(rec.id);
+      }
+    }
+    const auto e0 = std::chrono::steady_clock::now();
+    torch::Tensor p, h;
+    {
+      AutocastGuard ac(bf16, torch::kCPU);
+      ecg_pooled_and_shared(model, x, want_pooled ? &p : nullptr, want_shared ? &h : nullptr);
+    }
+    res.encoder_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    if (want_pooled) pooled.push_back(p.contiguous());
+    if (want_shared) shared.push_back(h.contiguous());
+    if (!o.dump_input.empty()) inputs.push_back(x);
+    if (o.progress) prog.advance(B);
+  }
+  if (o.progress) prog.finish();
+  if (want_pooled) res.pooled = torch::cat(pooled, 0).contiguous();
+  if (want_shared) res.shared = torch::cat(shared, 0).contiguous();
+
+  // Outputs.
+  const std::string stem = npy_stem(o.out);
+  const fs::path parent = fs::path(o.out).parent_path();
+  if (!parent.empty()) fs::create_directories(parent);
+  auto emit = [&](const torch::Tensor& m, const std::string& npy, const std::string& csv) {
+    write_npy_f32(npy, m.data_ptr<float>(), {m.size(0), m.size(1)});
+    res.files.push_back(npy);
+    if (o.csv) {
+      write_csv(csv, res.ids, m);
+      res.files.push_back(csv);
+    }
+  };
+  if (o.kind == "both") {
+    emit(res.pooled, stem + ".pooled.npy", stem + ".pooled.csv");
+    emit(res.shared, stem + ".shared.npy", stem + ".shared.csv");
+  } else {
+    emit(o.kind == "pooled" ? res.pooled : res.shared, o.out, stem + ".csv");
+  }
+  {
+    AtomicFile f(stem + ".ids.txt");
+    for (const auto& id : res.ids) {
+      f.write(id.data(), id.size());
+      f.write("\n", 1);
+    }
+    f.commit();
+    res.files.push_back(stem + ".ids.txt");
+  }
+  if (!o.dump_input.empty()) {
+    auto all = torch::cat(inputs, 0).contiguous();
+    write_npy_f32(o.dump_input, all.data_ptr<float>(), {all.size(0), all.size(1), all.size(2)});
+    res.files.push_back(o.dump_input);
+  }
+  res.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return res;
+}
+
+}  // namespace cgdmer

@@ -1,0 +1,52 @@
+// `cgdmer embed` as a library call: ECG files, folders (every record below them) and shard
+// stores → per-ECG features, written as float32 .npy (+ ids file, optional CSV).
+//   pooled: (N, D) mean of all encoder tokens → LayerNorm (the linear-probe feature)
+//   shared: (N, E) f_sh^ecg(pooled), L2-normalised (the zero-shot / retrieval embedding)
+// Output files for --out FILE.npy (STEM = FILE without ".npy"):
+//   kind pooled|shared: FILE.npy;  kind both: STEM.pooled.npy and STEM.shared.npy
+//   STEM.ids.txt: one record id per row, same order; --csv: the same matrices as CSV
+//   (STEM[.kind].csv, header "id,f0,f1,...").  --dump-input: the (N, L, S) model input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "model/cgdmer_model.h"
+
+namespace cgdmer {
+
+struct EmbedOptions {
+  std::string model;                // checkpoint or run folder
+  std::vector<std::string> inputs;  // record files, folders, store folders
+  std::string out;                  // FILE.npy
+  std::string kind = "both";        // pooled | shared | both
+  int batch_size = 64;
+  std::string precision = "fp32";   // fp32 | bf16 | auto
+  bool csv = false;
+  std::string dump_input;           // "" = none; else (N, L, S) float32 .npy
+  bool progress = true;
+};
+
+struct EmbedResult {
+  std::vector<std::string> ids;
+  torch::Tensor pooled, shared;     // (N, D), (N, E) float32 (undefined when not asked)
+  std::vector<std::string> files;   // written
+  double encoder_seconds = 0;       // time in the encoder only
+  double total_seconds = 0;         // inputs read + preprocessed + encoded
+};
+
+// One pass of the ECG encoder for both features: ecg (B, L, S) in [0, 1] →
+// pooled (B, D) and shared (B, E) float32. Eval mode and no-grad expected.
+void ecg_pooled_and_shared(CgDmer& model, const torch::Tensor& ecg, torch::Tensor* pooled,
+                           torch::Tensor* shared);
+
+// Runs the whole command (writes the files). Throws cgdmer::Error for bad input.
+EmbedResult run_embed(const EmbedOptions& o);
+
+// "--out" FILE → STEM (FILE without a trailing ".npy").
+std::string npy_stem(const std::string& out);
+
+}  // namespace cgdmer

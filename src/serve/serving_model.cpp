@@ -1,0 +1,129 @@
+// Implements serving_model.h.
+#include "serve/serving_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "core/error.h"
+#include "io/ecg_readers.h"
+#include "model/runtime.h"
+#include "train/checkpoint.h"
+
+namespace cgdmer {
+namespace fs = std::filesystem;
+
+namespace {
+const char* kModelHint =
+    "--model takes a checkpoint written by `cgdmer pretrain` (RUN/checkpoints/*.ckpt) or the run folder itself";
+}
+
+CgDmer load_serving_model(const std::string& path, Config* cfg_out) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw IoError(path, "no such checkpoint file or run folder", kModelHint);
+  try {
+    return load_model_for_inference(path, cfg_out);
+  } catch (const FormatError& e) {
+    throw FormatError(e.path(), e.problem(), kModelHint);
+  } catch (const IoError& e) {
+    throw IoError(e.path(), std::string(e.what()).substr(e.path().size() + 2), kModelHint);
+  } catch (const ConfigError& e) {
+    throw ConfigError(e.what(), e.hint().empty() ? "the checkpoint's config and weights disagree; "
+                                                   "re-export it with the cgdmer version that trained it"
+                                                 : e.hint());
+  }
+}
+
+double serve_rate_hz(const Config& cfg) { return cfg.ecg.n_samples / kServeRecordSeconds; }
+
+PreprocessOptions serve_preprocess_options(const Config& cfg) {
+  PreprocessOptions o;
+  o.target_fs = serve_rate_hz(cfg);
+  o.target_samples = cfg.ecg.n_samples;
+  return o;
+}
+
+PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg) {
+  const char* hint =
+      "a record is a WFDB .hea (with its .dat/.mat), a Challenge .hea/.mat pair or a CPSC 2018 .mat";
+  std::error_code ec;
+  if (fs::is_directory(path, ec))
+    throw FormatError(path, "is a folder, not a record file", hint);
+  EcgRecord rec;
+  try {
+    rec = read_any_record(path);
+  } catch (const FormatError& e) {
+    throw FormatError(e.path(), e.problem(), e.hint().empty() ? hint : e.hint());
+  } catch (const IoError& e) {
+    throw IoError(e.path(), std::string(e.what()).substr(e.path().size() + 2),
+                  e.hint().empty() ? hint : e.hint());
+  }
+  if (cfg.ecg.n_leads != 12)
+    throw ConfigError("model expects " + std::to_string(cfg.ecg.n_leads) +
+                      " leads; serving supports 12-lead models only");
+  PreparedRecord out;
+  out.id = rec.id;
+  out.path = path;
+  try {
+    out.data = preprocess_record(rec, serve_preprocess_options(cfg));
+  } catch (const FormatError& e) {
+    throw FormatError(e.path(), e.problem(), "the record needs all 12 standard leads with finite samples");
+  }
+  return out;
+}
+
+bool is_store_dir(const std::string& dir) {
+  std::error_code ec;
+  return fs::is_directory(dir, ec) && fs::exists(fs::path(dir) / "store.json", ec);
+}
+
+ShardStore open_store_for_model(const std::string& dir, const Config& cfg) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec))
+    throw IoError(dir, "no such store folder", "create one with `cgdmer prepare --out DIR`");
+  if (!is_store_dir(dir))
+    throw FormatError(dir, "not a shard store (no store.json)",
+                      "pass a folder written by `cgdmer prepare`");
+  ShardStore store = ShardStore::open(dir);
+  const auto& info = store.info();
+  const double rate = serve_rate_hz(cfg);
+  if (info.n_leads != cfg.ecg.n_leads || info.n_samples != cfg.ecg.n_samples ||
+      std::abs(info.fs - rate) > 1e-6)
+    throw ConfigError(dir + ": store records are " + std::to_string(info.n_leads) + " leads x " +
+                          std::to_string(info.n_samples) + " samples at " + std::to_string(int(info.fs)) +
+                          " Hz, but the model (config '" + cfg.name + "') expects " +
+                          std::to_string(cfg.ecg.n_leads) + " x " + std::to_string(cfg.ecg.n_samples) +
+                          " at " + std::to_string(int(rate)) + " Hz",
+                      "prepare the store with `cgdmer prepare --rate " + std::to_string(int(rate)) +
+                          "` for this model, or use a model trained on this store's rate");
+  return store;
+}
+
+std::vector<std::string> find_record_files(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const fs::path p = it->path();
+    const std::string ext = p.extension().string();
+    if (ext == ".hea") {
+      out.push_back(p.string());
+    } else if (ext == ".mat") {
+      fs::path hea = p;
+      hea.replace_extension(".hea");
+      if (!fs::exists(hea, ec)) out.push_back(p.string());
+    }
+  }
+  if (ec) throw IoError(dir, "cannot list folder: " + ec.message());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool use_bf16(const std::string& precision) {
+  if (precision == "fp32") return false;
+  if (precision == "bf16") return true;
+  if (precision == "auto") return cpu_has_native_bf16();
+  throw ConfigError("precision must be fp32, bf16 or auto, not '" + precision + "'");
+}
+
+}  // namespace cgdmer

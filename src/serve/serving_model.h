@@ -1,0 +1,51 @@
+// Loading a trained model and turning single ECG files into model input, for the serving
+// commands (embed, classify, retrieve, export). Every user mistake becomes a cgdmer::Error
+// with a one-line reason naming the file and a hint: a missing model, a file that is not a
+// checkpoint, a record the readers do not know, a store prepared for another model shape.
+// Single records are preprocessed exactly as `cgdmer prepare` stores them for the model's
+// config: MIMIC lead order, NaN fill, resampled to rate = n_samples / 10 s (prepare's default
+// --seconds 10), crop/pad to n_samples, global min–max to [0, 1].
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "data/preprocess.h"
+#include "data/shard_store.h"
+#include "model/cgdmer_model.h"
+
+namespace cgdmer {
+
+// Seconds of ECG the model sees (prepare's --seconds default); rate = n_samples / this.
+inline constexpr double kServeRecordSeconds = 10.0;
+
+// A checkpoint file or a run folder → model (eval mode) and its resolved config.
+CgDmer load_serving_model(const std::string& ckpt_or_run_dir, Config* cfg_out);
+
+// The preprocessing chain `prepare` uses for stores of this model's input shape.
+PreprocessOptions serve_preprocess_options(const Config& cfg);
+double serve_rate_hz(const Config& cfg);
+
+struct PreparedRecord {
+  std::string id;           // record name from the file
+  std::string path;
+  std::vector<float> data;  // (n_leads, n_samples) float32 in [0, 1]
+};
+PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg);
+
+// Opens a store and checks its records have the model's shape and rate (ConfigError + hint).
+ShardStore open_store_for_model(const std::string& dir, const Config& cfg);
+
+// True when `dir` is a shard store folder (has store.json).
+bool is_store_dir(const std::string& dir);
+
+// Record files under a folder, recursively, sorted: every .hea, and every .mat that has no
+// .hea beside it (CPSC 2018 MAT v5).
+std::vector<std::string> find_record_files(const std::string& dir);
+
+// "auto" → bf16 where the CPU runs it natively; ConfigError for anything but fp32/bf16/auto.
+bool use_bf16(const std::string& precision);
+
+}  // namespace cgdmer
