@@ -60,7 +60,8 @@ torch::Tensor EcgTokenizerImpl::patch_tokens(const torch::Tensor& ecg) {
   auto x = ecg.reshape({b * l * p, 1, opt_.patch_size()});  // one patch per row
   for (size_t i = 0; i < convs_->size(); ++i) {
     x = convs_[i]->as<torch::nn::Conv1d>()->forward(x);    // (B·L·P, C, patch / Πk)
-    if (i == 0 && use_norm_) x = norm_(x);
+    // GroupNorm in fp32: 1.13's CPU kernel rejects a bf16 input with fp32 affine weights.
+    if (i == 0 && use_norm_) x = norm_(x.to(torch::kFloat32));
     x = torch::gelu(x);
   }
   return proj_(x.reshape({b, l, p, opt_.channels()}));     // (B, L, P, D)

@@ -44,7 +44,7 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x) {
 
 void init_transformer_weights(torch::nn::Module& m) {
   torch::NoGradGuard ng;
-  for (auto& mod : m.modules(/*include_self=*/true)) {
+  for (auto& mod : m.modules(/*include_self=*/false)) {
     if (auto* lin = mod->as<torch::nn::Linear>()) {
       torch::nn::init::xavier_uniform_(lin->weight);
       if (lin->bias.defined()) torch::nn::init::zeros_(lin->bias);
