@@ -5,6 +5,7 @@
 // columns as 0/1 labels of the label set "labels" (class = column name).
 #include <filesystem>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -49,6 +50,7 @@ DatasetPlan plan_folder(const PrepareOptions& o) {
         classes.push_back(t.header()[std::size_t(c)]);
       }
     if (!classes.empty()) plan.label_sets["labels"] = classes;
+    std::unordered_map<std::string, std::size_t> first_row;
     for (std::size_t r = 0; r < t.n_rows(); ++r) {
       Row row;
       if (c_text >= 0) row.raw_report = t.at(r, c_text);
@@ -61,6 +63,14 @@ DatasetPlan plan_folder(const PrepareOptions& o) {
                                               ": '" + v + "' is not a 0/1 label");
         if (x != 0) row.labels.push_back(int(k));
       }
+      // A repeated id would silently replace an earlier row's report and labels.
+      std::unordered_map<std::string, std::size_t>::iterator seen;
+      bool fresh;
+      std::tie(seen, fresh) = first_row.emplace(t.at(r, c_id), r);
+      if (!fresh)
+        throw FormatError(o.labels_csv, "duplicate id '" + t.at(r, c_id) + "' (rows " +
+                                            std::to_string(seen->second + 2) + " and " +
+                                            std::to_string(r + 2) + ")");
       rows[t.at(r, c_id)] = std::move(row);
     }
   }

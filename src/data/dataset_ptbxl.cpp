@@ -70,7 +70,13 @@ DatasetPlan plan_ptbxl(const PrepareOptions& o) {
   const bool low = o.rate == 100;
   const int c_id = db.column("ecg_id"), c_fold = db.column("strat_fold"), c_rep = db.column("report");
   const int c_codes = db.column("scp_codes"), c_file = db.column(low ? "filename_lr" : "filename_hr");
+  std::unordered_map<std::string, std::size_t> first_row;  // ecg_id → CSV row, to refuse repeats
   for (std::size_t r = 0; r < db.n_rows(); ++r) {
+    auto [seen, fresh] = first_row.emplace(db.at(r, c_id), r);
+    if (!fresh)
+      throw FormatError(db.path(), "duplicate ecg_id '" + db.at(r, c_id) + "' (rows " +
+                                       std::to_string(seen->second + 2) + " and " +
+                                       std::to_string(r + 2) + ")");
     DatasetItem it;
     it.id = db.at(r, c_id);
     it.path = (root / db.at(r, c_file)).string() + ".hea";

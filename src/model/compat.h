@@ -4,6 +4,7 @@
 // Include only from .cpp files of the LibTorch libraries (it pulls in ATen).
 #pragma once
 
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 

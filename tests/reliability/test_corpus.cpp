@@ -157,28 +157,31 @@ TEST(Corpus, TinyGainReadsAsInfinityAndZeroGainAsDefault) {
   EXPECT_FLOAT_EQ(zero.lead(0)[0], 100.0f / 200.0f);
 }
 
-// Known gaps (EXPECTED.tsv lines whose message starts with "GAP:"): pin today's behaviour so
-// the table stays true, and print them so they are not forgotten.
-TEST(Corpus, KnownGapsDuplicateIds) {
-  for (const auto& e : expectations())
-    if (e.message.rfind("GAP:", 0) == 0) std::cout << "[known gap] " << e.file << ": " << e.message << "\n";
+// Duplicate ids in metadata would silently merge two records (folder CSV: the last row won;
+// PTB-XL: two records with one id): both adapters refuse them, naming the file, id and rows.
+TEST(Corpus, DuplicateIdsAreRefused) {
   PrepareOptions o;
   o.dataset = "folder";
   o.src = kCorpus + "records";
   o.labels_csv = kCorpus + "labels_duplicate_ids.csv";
-  const DatasetPlan folder = plan_folder(o);
-  for (const auto& it : folder.items)
-    if (it.id == "good") {
-      EXPECT_EQ(it.report, "second report.");  // the last duplicate row wins
-    }
+  try {
+    plan_folder(o);
+    FAIL() << "duplicate ids in the labels CSV were accepted";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("labels_duplicate_ids.csv"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("duplicate id 'good'"), std::string::npos) << e.what();
+  }
   PrepareOptions p;
   p.dataset = "ptbxl";
   p.src = kCorpus + "ptbxl_duplicate_ids";
   p.rate = 100;
-  const DatasetPlan ptbxl = plan_ptbxl(p);
-  int twos = 0;
-  for (const auto& it : ptbxl.items) twos += it.id == "2";
-  EXPECT_EQ(twos, 2);
+  try {
+    plan_ptbxl(p);
+    FAIL() << "duplicate ecg_id rows were accepted";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("ptbxl_database.csv"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("duplicate ecg_id '2'"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Corpus, PrepareSkipsEveryBadRecordAndGoesOn) {
