@@ -1,0 +1,45 @@
+// `cgdmer classify`: zero-shot scores of one ECG record as ranked JSON on stdout. The work
+// is serve/classify.h's run_classify.
+#include <cstdio>
+#include <sstream>
+
+#include "command.h"
+#include "serve/classify.h"
+
+namespace cgdmer::cli {
+namespace {
+
+Runner setup(CLI::App& app) {
+  auto o = std::make_shared<ClassifyOptions>();
+  auto labels = std::make_shared<std::string>();
+  app.add_option("--model", o->model, "checkpoint (.ckpt) or run folder from `cgdmer pretrain`")->required();
+  app.add_option("record", o->record, "one ECG record (.hea, Challenge .hea/.mat, CPSC .mat)")->required();
+  auto* p = app.add_option("--prompts", o->prompts_file,
+                           "JSON object class → description (MERL CKEPE format); every class is scored");
+  auto* l = app.add_option("--labels", *labels,
+                           "comma-separated labels, each used as its own prompt, e.g. "
+                           "\"atrial fibrillation,sinus rhythm\"");
+  p->excludes(l);
+  app.add_option("--top", o->top_k, "print only the K best classes (0 = all)")->check(CLI::NonNegativeNumber);
+  app.add_option("--precision", o->precision, "fp32 | bf16 | auto")
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
+      ->capture_default_str();
+  app.footer(
+      "Without --prompts/--labels the bundled CKEPE prompts (assets/prompts/CKEPE_prompt.json) are used "
+      "for NORM, MI, STTC, CD, HYP (PTB-XL super classes) and SR, AFIB, AFLT, STACH, SBRAD, PACE. "
+      "Scores are cosines between the ECG's and each prompt's shared embeddings.");
+  return [=]() {
+    std::stringstream ss(*labels);
+    std::string x;
+    while (std::getline(ss, x, ','))
+      if (x.find_first_not_of(' ') != std::string::npos) o->labels.push_back(x.substr(x.find_first_not_of(' ')));
+    const ClassifyResult r = run_classify(*o);
+    std::printf("%s\n", classify_json(r).c_str());
+    return 0;
+  };
+}
+
+RegisterCommand reg{{"classify", "zero-shot class scores for one ECG record as ranked JSON", 61, setup}};
+
+}  // namespace
+}  // namespace cgdmer::cli

@@ -1,0 +1,50 @@
+// `cgdmer embed`: ECG features (pooled encoder output and/or h_sh) for record files, folders
+// and stores → .npy (+ ids, CSV). The work is serve/embed.h's run_embed.
+#include <cstdio>
+
+#include "command.h"
+#include "serve/embed.h"
+
+namespace cgdmer::cli {
+namespace {
+
+Runner setup(CLI::App& app) {
+  auto o = std::make_shared<EmbedOptions>();
+  auto no_progress = std::make_shared<bool>(false);
+  app.add_option("--model", o->model, "checkpoint (.ckpt) or run folder from `cgdmer pretrain`")->required();
+  app.add_option("inputs", o->inputs,
+                 "record files (.hea, Challenge .hea/.mat, CPSC .mat), folders (every record below "
+                 "them, recursively) or shard stores from `cgdmer prepare`")
+      ->required();
+  app.add_option("--out", o->out,
+                 "FILE.npy; --kind both writes FILE.pooled.npy + FILE.shared.npy; ids in FILE.ids.txt")
+      ->required();
+  app.add_option("--kind", o->kind,
+                 "pooled: (N, D) token mean → LayerNorm (linear-probe feature); shared: (N, E) "
+                 "L2-normalised f_sh^ecg (zero-shot/retrieval space); both")
+      ->check(CLI::IsMember({"pooled", "shared", "both"}))
+      ->capture_default_str();
+  app.add_option("--batch", o->batch_size, "ECGs per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--precision", o->precision, "fp32 | bf16 | auto (bf16 where the CPU has it natively)")
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
+      ->capture_default_str();
+  app.add_flag("--csv", o->csv, "also write the features as CSV (id,f0,f1,...)");
+  app.add_option("--dump-input", o->dump_input,
+                 "also write the preprocessed model input (N, leads, samples) as .npy");
+  app.add_flag("--no-progress", *no_progress, "no progress bar");
+  return [=]() {
+    o->progress = !*no_progress;
+    const EmbedResult r = run_embed(*o);
+    const double n = double(r.ids.size());
+    std::printf("embedded %zu ECGs in %.2fs (%.1f ECGs/s end to end; encoder %.1f ECGs/s)\n", r.ids.size(),
+                r.total_seconds, r.total_seconds > 0 ? n / r.total_seconds : 0.0,
+                r.encoder_seconds > 0 ? n / r.encoder_seconds : 0.0);
+    for (const auto& f : r.files) std::printf("wrote %s\n", f.c_str());
+    return 0;
+  };
+}
+
+RegisterCommand reg{{"embed", "ECG features (pooled / shared) for records, folders or stores → .npy/CSV", 60, setup}};
+
+}  // namespace
+}  // namespace cgdmer::cli
