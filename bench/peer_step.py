@@ -435,24 +435,33 @@ def run_step(cfg, name, b, tl, u, bf16, warmup, steps):
     dec_tgt = torch.randint(1000, model.vocab_rows, (b, u))
     params = [p for p in model.parameters()]
     last = [0.0]
+    phases = []
 
     def step():
+        t0 = time.perf_counter()
         opt.zero_grad()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             loss = model(ecg, ids, mask, dec_in, dec_tgt)
+        t1 = time.perf_counter()
         loss.backward()
+        t2 = time.perf_counter()
         torch.nn.utils.clip_grad_norm_(params, tr["grad_clip"])
+        t3 = time.perf_counter()
         opt.step()
         last[0] = float(loss)
+        phases.append((t1 - t0, t2 - t1, t3 - t2, time.perf_counter() - t3))
 
     t = timed(warmup, steps, step)
+    ph = [statistics.median(x[i] for x in phases[warmup:]) for i in range(4)]
+    print("  phases (median of timed steps): forward %.3f s, backward %.3f s, clip %.3f s, AdamW %.3f s" % tuple(ph))
     f = step_flops(cfg, b, tl, u, model.vocab_rows)
     n_params = sum(p.numel() for p in model.parameters())
     r = dict(mode="step", impl="python", config=name, precision="bf16" if bf16 else "fp32", batch=b, text_len=tl,
              dec_len=u, patches_per_lead=e["n_samples"] // e["patch_size"], mask_ratio=e["mask_ratio"],
              params=n_params, threads=torch.get_num_threads(), warmup=warmup, steps=steps, step_s=t,
              pairs_per_s=b / t["median"], gflop_per_step=f["total"] / 1e9, gflops=f["total"] / 1e9 / t["median"],
-             flops_by_part=f, last_loss=last[0])
+             flops_by_part=f, last_loss=last[0],
+             phase_s_median=dict(forward=ph[0], backward=ph[1], clip=ph[2], adamw=ph[3]))
     print("peer   %-6s %-4s B=%-3d T=%d U=%d  params %.2fM  median %.3f s (min %.3f max %.3f)  %.2f pairs/s  "
           "%.1f GFLOP/step  %.1f GFLOP/s" % (name, r["precision"], b, tl, u, n_params / 1e6, t["median"], t["min"],
                                              t["max"], b / t["median"], f["total"] / 1e9, r["gflops"]))

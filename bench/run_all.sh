@@ -46,6 +46,7 @@ done
 run encoder_ours "$(bin bench_train_step)" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
 run encoder_peer $PY "$ROOT/bench/peer_step.py" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
 run classify "$(bin bench_classify)" --config tiny --threads "$THREADS"
+run classify_bf16 "$(bin bench_classify)" --config tiny --precision bf16 --threads "$THREADS"
 run data "$(bin bench_data_pipeline)" --workers 2 --batch 32
 if [ "$SWEEP" = 1 ]; then
   run sweep "$(bin bench_train_step)" --mode sweep --config tiny --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
@@ -82,6 +83,7 @@ for cfg in ("tiny", "paper"):
 eo, ep = pick("encoder_ours", precision="bf16"), pick("encoder_peer", precision="bf16")
 enc_frac = eo["gflops"] / gemm["bf16"]["gflops_best"] if eo and "bf16" in gemm else None
 cls = (res.get("classify") or [None])[0]
+cls_bf16 = (res.get("classify_bf16") or [None])[0]
 data_txt = res.get("data_text", "")
 m_prep = re.search(r"in ([\d.]+) s = (\d+) written records/s; peak RSS (\d+) MB \((\d+) MB before", data_txt)
 m_load = re.search(r"= (\d+) batches/s \((\d+) records/s\)", data_txt)
@@ -106,7 +108,9 @@ for prec, g in gemm.items():
     print(f"GEMM 2048 {prec}: best {g['gflops_best']:.1f} / median {g['gflops_median']:.1f} GFLOP/s")
 if cls:
     print(f"classify (tiny, one ECG, read+preprocess+encode+scores): {cls['classify_ms']['median']:.2f} ms median; "
-          f"embed {cls['embed_ecgs_per_s']:.1f} ECGs/s")
+          f"embed {cls['embed_ecgs_per_s']:.1f} ECGs/s (fp32)")
+if cls_bf16:
+    print(f"classify bf16 autocast: {cls_bf16['classify_ms']['median']:.2f} ms median; embed {cls_bf16['embed_ecgs_per_s']:.1f} ECGs/s")
 if m_prep:
     print(f"prepare: {m_prep.group(2)} records/s, peak RSS {m_prep.group(3)} MB; loader {m_load.group(1) if m_load else '?'} "
           f"batches/s = {fmt(loader_ratio, 1)}x the paper bf16 step's consumption")
@@ -135,6 +139,8 @@ doc = {
                                   "so the growth cannot be computed from it"),
     "classify_ms": cls["classify_ms"]["median"] if cls else None,
     "embed_ecgs_per_s": cls["embed_ecgs_per_s"] if cls else None,
+    "classify_ms_bf16": cls_bf16["classify_ms"]["median"] if cls_bf16 else None,
+    "embed_ecgs_per_s_bf16": cls_bf16["embed_ecgs_per_s"] if cls_bf16 else None,
     "prepare": ({"records_per_s": float(m_prep.group(2)), "peak_rss_mb": float(m_prep.group(3)),
                  "rss_before_mb": float(m_prep.group(4))} if m_prep else None),
     "loader": ({"batches_per_s": float(m_load.group(1)), "records_per_s": float(m_load.group(2))} if m_load else None),

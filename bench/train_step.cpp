@@ -25,6 +25,7 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include "config/config.h"
@@ -170,7 +171,32 @@ json measure_step(const Config& c, const Shape& s, bool bf16, int warmup, int st
   auto gen = at::detail::createCPUGenerator(1234);
   const torch::Device cpu(torch::kCPU);
   double last_loss = 0;
+  std::vector<double> t_fwd, t_bwd, t_clip, t_opt;  // per step, warm-up included
+  using clk = std::chrono::steady_clock;
+  auto secs = [](clk::time_point a, clk::time_point b) { return std::chrono::duration<double>(b - a).count(); };
   auto t = time_steps(warmup, steps, [&] {
+    auto t0 = clk::now();
+    opt->zero_grad();
+    torch::Tensor loss;
+    {
+      AutocastGuard ag(bf16, cpu);
+      loss = model->forward(in, gen).loss;
+    }
+    auto t1 = clk::now();
+    loss.backward();
+    auto t2 = clk::now();
+    clip_gradients(params, c.train.grad_clip);
+    auto t3 = clk::now();
+    opt->step();
+    last_loss = loss.item<double>();
+    auto t4 = clk::now();
+    t_fwd.push_back(secs(t0, t1)), t_bwd.push_back(secs(t1, t2)), t_clip.push_back(secs(t2, t3));
+    t_opt.push_back(secs(t3, t4));
+  });
+  // CGDMER_BENCH_TRACE=file: one more step under the autograd profiler (chrome trace JSON),
+  // for the per-op breakdowns quoted in bench/README.md.
+  if (const char* trace = std::getenv("CGDMER_BENCH_TRACE")) {
+    torch::autograd::profiler::RecordProfile rp(std::string(trace) + "." + (bf16 ? "bf16" : "fp32") + ".json");
     opt->zero_grad();
     torch::Tensor loss;
     {
@@ -180,8 +206,14 @@ json measure_step(const Config& c, const Shape& s, bool bf16, int warmup, int st
     loss.backward();
     clip_gradients(params, c.train.grad_clip);
     opt->step();
-    last_loss = loss.item<double>();
-  });
+  }
+  auto timed_median = [&](std::vector<double> v) {  // median over the timed steps only
+    v.erase(v.begin(), v.begin() + warmup);
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  };
+  const double p_fwd = timed_median(t_fwd), p_bwd = timed_median(t_bwd), p_opt = timed_median(t_opt),
+               p_clip = timed_median(t_clip);
   const auto f = step_flops(c, s);
   json r = {{"mode", "step"},
             {"impl", "cpp"},
@@ -201,7 +233,10 @@ json measure_step(const Config& c, const Shape& s, bool bf16, int warmup, int st
             {"gflop_per_step", f.total() / 1e9},
             {"gflops", f.total() / 1e9 / t.median},
             {"flops_by_part", f.to_json()},
-            {"last_loss", last_loss}};
+            {"last_loss", last_loss},
+            {"phase_s_median", {{"forward", p_fwd}, {"backward", p_bwd}, {"clip", p_clip}, {"adamw", p_opt}}}};
+  std::printf("  phases (median of timed steps): forward %.3f s, backward %.3f s, clip %.3f s, AdamW %.3f s\n", p_fwd,
+              p_bwd, p_clip, p_opt);
   std::printf("step   %-6s %-4s B=%-3lld T=%lld U=%lld N=%d mask=%.2f  params %.2fM  median %.3f s (min %.3f max %.3f)  %.2f pairs/s  %.1f GFLOP/step  %.1f GFLOP/s\n",
               c.name.c_str(), bf16 ? "bf16" : "fp32", (long long)s.batch, (long long)s.text_len,
               (long long)s.dec_len, c.ecg_patches_per_lead(), c.ecg.mask_ratio,
