@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "io/ecg_readers.h"
 #include "model/runtime.h"
+#include "data/shard_store_format.h"
 #include "train/checkpoint.h"
 
 namespace cgdmer {
@@ -69,6 +70,9 @@ PreparedRecord prepare_record_for_model(const std::string& path, const Config& c
   } catch (const FormatError& e) {
     throw FormatError(e.path(), e.problem(), "the record needs all 12 standard leads with finite samples");
   }
+  // Stores hold int16 (q = round(v·32767)); the same rounding here makes a record file's
+  // input identical to its store row, i.e. to what the model was trained and evaluated on.
+  for (float& v : out.data) v = store_format::dequantize(store_format::quantize(v));
   return out;
 }
 

@@ -4,7 +4,8 @@
 // checkpoint, a record the readers do not know, a store prepared for another model shape.
 // Single records are preprocessed exactly as `cgdmer prepare` stores them for the model's
 // config: MIMIC lead order, NaN fill, resampled to rate = n_samples / 10 s (prepare's default
-// --seconds 10), crop/pad to n_samples, global min–max to [0, 1].
+// --seconds 10), crop/pad to n_samples, global min–max to [0, 1], then rounded to the store's
+// int16 grid (1/32767), so a file and its store row give bit-identical input.
 #pragma once
 
 #include <cstdint>
