@@ -108,9 +108,11 @@ std::vector<double> recall_at_k(const torch::Tensor& sim, const std::vector<int>
     float best = a[i][i];
     if (positives)
       for (auto j : (*positives)[size_t(i)]) best = std::max(best, a[i][j]);
-    std::int64_t higher = 0;  // candidates scoring strictly above the best positive
+    // Negatives scoring at or above the best positive: ties count against the query, so a
+    // collapsed model (all scores equal) gets recall 0, not 1.
+    std::int64_t higher = 0;
     for (std::int64_t j = 0; j < s.size(1); ++j) {
-      if (a[i][j] <= best) continue;
+      if (a[i][j] < best) continue;
       bool pos = j == i;
       if (positives && !pos)
         pos = std::binary_search((*positives)[size_t(i)].begin(), (*positives)[size_t(i)].end(), j);

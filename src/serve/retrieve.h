@@ -58,8 +58,9 @@ torch::Tensor store_report_embeddings(CgDmer& model, const ShardStore& store,
                                       bool progress);
 
 // recall@k from an (N, N) similarity (rows ECGs, columns reports, diagonal = own pair).
-// A query counts as hit at k when fewer than k candidates score strictly higher than the
-// best positive (ties resolved in the query's favour). same_text[i][j]: j's report = i's.
+// A query counts as hit at k when fewer than k negatives score at or above its best
+// positive (ties resolved against the query). positives[i]: sorted columns that count as
+// hits for row i besides i itself (e.g. records with the identical report text).
 std::vector<double> recall_at_k(const torch::Tensor& sim, const std::vector<int>& ks,
                                 const std::vector<std::vector<std::int64_t>>* positives = nullptr);
 

@@ -272,17 +272,20 @@ TEST(Classify, RankedCosinesOfRecordAndLabels) {
 }
 
 TEST(Retrieve, RecallAtKOnHandMadeSimilarities) {
-  // Row 0: own pair best → hit@1. Row 1: two others above → hit@5 only. Row 2: tie with one
-  // other → counted as a hit at 1 (ties in the query's favour).
+  // Row 0: own pair best → hit@1. Row 1: two others above → hit at 5 only. Row 2: tie with
+  // one negative → rank 2 (ties resolved against the query).
   auto sim = torch::tensor({{0.9f, 0.1f, 0.2f}, {0.8f, 0.5f, 0.7f}, {0.3f, 0.6f, 0.6f}});
   const auto r = recall_at_k(sim, {1, 2, 5});
-  EXPECT_NEAR(r[0], 2.0 / 3, 1e-9);
+  EXPECT_NEAR(r[0], 1.0 / 3, 1e-9);
   EXPECT_NEAR(r[1], 2.0 / 3, 1e-9);
   EXPECT_NEAR(r[2], 1.0, 1e-9);
-  // With row 1's positives {0, 1} (same text as record 0) it is a hit at 1.
+  // A collapsed model (every score equal) retrieves nothing.
+  EXPECT_NEAR(recall_at_k(torch::ones({4, 4}), {1, 2})[1], 0.0, 1e-9);
+  // With row 1's positives {0, 1} (same text as record 0) row 1 is a hit at 1; row 2 still
+  // ties with a negative.
   std::vector<std::vector<std::int64_t>> pos = {{0, 1}, {0, 1}, {2}};
   const auto r2 = recall_at_k(sim, {1}, &pos);
-  EXPECT_NEAR(r2[0], 1.0, 1e-9);
+  EXPECT_NEAR(r2[0], 2.0 / 3, 1e-9);
 }
 
 TEST(Retrieve, QueriesBothDirectionsAndEvaluates) {
