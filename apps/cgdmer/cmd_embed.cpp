@@ -32,6 +32,10 @@ Runner setup(CLI::App& app) {
   app.add_option("--dump-input", o->dump_input,
                  "also write the preprocessed model input (N, leads, samples) as .npy");
   app.add_flag("--no-progress", *no_progress, "no progress bar");
+  app.footer(
+      "Record files are preprocessed as `cgdmer prepare` stores them for the model: MIMIC lead order, "
+      "resampled to n_samples / 10 s (tiny: 100 Hz, paper: 500 Hz), crop/pad, min-max to [0, 1], int16 "
+      "grid. Ids: a file's record name (00001_lr); a store row's record id (PTB-XL: ecg_id).");
   return [=]() {
     o->progress = !*no_progress;
     const EmbedResult r = run_embed(*o);
