@@ -99,6 +99,9 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
 
   torch::NoGradGuard ng;
   model->eval();
+  // Runs where the model lives (CPU, or a GPU during pretraining validation); results on CPU.
+  const torch::Device device = model->parameters().front().device();
+  if (device.is_cuda() && opt.precision == "auto") bf16 = true;
   const int L = info.n_leads, S = info.n_samples;
   std::vector<torch::Tensor> feats, shared;
   Progress prog("features", N, "ECGs");
@@ -108,9 +111,10 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
     auto x = torch::empty({B, L, S}, torch::kFloat32);  // (B, L, S) in [0, 1]
     for (std::int64_t i = 0; i < B; ++i)
       store.read_signal(rows[s + i], x.data_ptr<float>() + i * L * S);
-    AutocastGuard ac(bf16, torch::kCPU);
-    if (opt.want_features) feats.push_back(model->ecg_features(x).to(torch::kFloat32));
-    if (opt.want_shared) shared.push_back(model->ecg_shared(x).to(torch::kFloat32));
+    x = x.to(device);
+    AutocastGuard ac(bf16, device);
+    if (opt.want_features) feats.push_back(model->ecg_features(x).to(torch::kCPU, torch::kFloat32));
+    if (opt.want_shared) shared.push_back(model->ecg_shared(x).to(torch::kCPU, torch::kFloat32));
     if (opt.progress) prog.advance(B);
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -62,7 +62,9 @@ torch::Tensor encode_class_prompts(CgDmer& model, const WordPieceTokenizer& tok,
       mask[c][t] = enc.attention_mask[t];
     }
   }
-  auto e = model->text_shared(ids, mask).to(torch::kFloat32);  // (C, E), normalised
+  const torch::Device device = model->parameters().front().device();
+  auto e = model->text_shared(ids.to(device), mask.to(device))
+               .to(torch::kCPU, torch::kFloat32);  // (C, E), normalised
   return e / e.norm(2, 1, true).clamp_min(1e-12);               // MERL re-normalises
 }
 

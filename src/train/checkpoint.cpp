@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -149,8 +150,21 @@ void load_model_tensors(torch::serialize::InputArchive& ar, torch::nn::Module& m
                                   c10::str(dst.sizes()));
     dst.copy_(src);
   };
-  for (const auto& kv : model.named_parameters()) copy_one("p." + kv.key(), kv.value(), false);
-  for (const auto& kv : model.named_buffers()) copy_one("b." + kv.key(), kv.value(), true);
+  std::set<std::string> expected;
+  for (const auto& kv : model.named_parameters()) {
+    copy_one("p." + kv.key(), kv.value(), false);
+    expected.insert("p." + kv.key());
+  }
+  for (const auto& kv : model.named_buffers()) {
+    copy_one("b." + kv.key(), kv.value(), true);
+    expected.insert("b." + kv.key());
+  }
+  // Tensors the model does not have mean the checkpoint was made by a different model
+  // (e.g. more layers than its config says): refuse instead of silently dropping weights.
+  for (const auto& key : ar.keys())
+    if (!expected.count(key))
+      throw FormatError(path, "checkpoint has tensor '" + key.substr(key.size() > 2 ? 2 : 0) +
+                                  "' that the model (built from its config) lacks");
 }
 
 }  // namespace

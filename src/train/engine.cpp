@@ -30,6 +30,7 @@
 #include "train/checkpoint.h"
 #include "train/collate.h"
 #include "train/optim.h"
+#include "train/zero_shot_validation.h"
 
 namespace cgdmer {
 namespace fs = std::filesystem;
@@ -351,12 +352,23 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
     if (!val_store) return;
     const double v = validation_loss(model, *val_store, cfg, copt, seed, bf16, dist, val_subset,
                                      device);
-    CGDMER_LOG0(dist, "val step=%lld val_loss=%.6f", (long long)state.step, v);
-    if (dist.is_main())
-      metrics << nlohmann::json{{"step", state.step}, {"val_loss", v}}.dump() << "\n"
-              << std::flush;
-    if (std::isfinite(v) && -v > state.best_val) {
-      state.best_val = -v;  // higher is better
+    // MERL-style selection: zero-shot mean AUC over the tasks the validation store has labels
+    // for; stores without task labels fall back to the (negated) validation loss.
+    const ZeroShotValidation zs =
+        zero_shot_validation(model, *val_store, val_subset, bf16 ? "bf16" : "fp32");
+    const bool use_auc = std::isfinite(zs.mean_auc);
+    const double score = use_auc ? zs.mean_auc : -v;
+    CGDMER_LOG0(dist, "val step=%lld val_loss=%.6f val_zeroshot_auc=%.4f", (long long)state.step,
+                v, zs.mean_auc);
+    if (dist.is_main()) {
+      nlohmann::json j{{"step", state.step}, {"val_loss", v}};
+      if (use_auc) j["val_zeroshot_auc"] = zs.mean_auc;
+      for (const auto& [task, auc] : zs.tasks)
+        if (std::isfinite(auc)) j["val_zeroshot_auc_" + task] = auc;
+      metrics << j.dump() << "\n" << std::flush;
+    }
+    if (std::isfinite(score) && score > state.best_val) {
+      state.best_val = score;  // higher is better
       state.best_step = state.step;
       save(false);
       if (dist.is_main()) mark_best_checkpoint(run_dir, checkpoint_path(run_dir, state.step));
