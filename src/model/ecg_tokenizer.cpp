@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "model/losses.h"
 #include "model/sincos_embedding.h"
 
 namespace cgdmer {
@@ -57,6 +58,7 @@ torch::Tensor EcgTokenizerImpl::patch_tokens(const torch::Tensor& ecg) {
               ecg.sizes());
   const auto b = ecg.size(0);
   const int l = opt_.n_leads(), p = patches_per_lead();
+  LossPrecisionGuard fp32;  // no autocast: oneDNN's bf16 conv backward took 7.7 s/step here (bench/README.md)
   auto x = ecg.reshape({b * l * p, 1, opt_.patch_size()});  // one patch per row
   for (size_t i = 0; i < convs_->size(); ++i) {
     x = convs_[i]->as<torch::nn::Conv1d>()->forward(x);    // (B·L·P, C, patch / Πk)
