@@ -3,7 +3,7 @@
 
     python3 tools/make_embedded_sample.py [SHARED_DATA_DIR]
 
-PTB-XL: the first 15 records (by ecg_id) of each of folds 1-8 and the first 30 of fold 9 that
+PTB-XL: the first 60 records (by ecg_id) of each of folds 1-8 and the first 120 of fold 9 that
 exist at 100 Hz, plus record 1 at 500 Hz; the matching ptbxl_database.csv rows (only those) and
 scp_statements.csv. One record per other reader format: a Challenge MAT v4 record (Georgia
 E07500), a CSN record (JS00001 + ConditionNames_SNOMED-CT.csv), an original CPSC 2018 MAT v5
@@ -17,7 +17,7 @@ import sys
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 shared = sys.argv[1] if len(sys.argv) > 1 else os.path.join(root, "..", "shared", "data")
 out = os.path.join(root, "data", "sample")
-PER_FOLD, FOLD9 = 15, 30
+PER_FOLD, FOLD9 = 60, 120
 
 
 def copy(src_rel, dst_rel):
@@ -42,8 +42,12 @@ for r in body:
         continue
     per[fold] = per.get(fold, 0) + 1
     taken.append(r)
-if shutil.os.path.isdir(out):
-    shutil.rmtree(out)
+# Rebuild everything but PROVENANCE.md (hand-written, kept).
+if os.path.isdir(out):
+    for name in os.listdir(out):
+        path = os.path.join(out, name)
+        if name != "PROVENANCE.md":
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
 for r in taken:
     for ext in (".hea", ".dat"):
         copy(os.path.join("ptb-xl", r[c_lr] + ext), os.path.join("ptbxl", r[c_lr] + ext))

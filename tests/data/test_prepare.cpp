@@ -66,23 +66,23 @@ TEST(Prepare, EmbeddedPtbxlSampleAt100Hz) {
   const std::string out = cgdmer::testing::temp_dir("prep100");
   const PrepareSummary sum = prepare_dataset(ptbxl_options(kSample + "/ptbxl", out));
   EXPECT_TRUE(sum.complete);
-  EXPECT_EQ(sum.records_seen, 150);
-  EXPECT_EQ(sum.records_written, 150);
+  EXPECT_EQ(sum.records_seen, 600);
+  EXPECT_EQ(sum.records_written, 600);
   EXPECT_EQ(sum.records_skipped, 0);
   const json js = summary_of(out);
-  EXPECT_EQ(js["records_seen"], 150);
-  EXPECT_EQ(js["records_written"], 150);
+  EXPECT_EQ(js["records_seen"], 600);
+  EXPECT_EQ(js["records_written"], 600);
   EXPECT_TRUE(js["skipped"].empty());
 
   ShardStore s = ShardStore::open(out);
-  EXPECT_EQ(s.size(), 150);
+  EXPECT_EQ(s.size(), 600);
   EXPECT_EQ(s.info().n_samples, 1000);
   EXPECT_EQ(s.info().fs, 100);
   EXPECT_EQ(s.info().lead_names, mimic_lead_order());
   EXPECT_EQ(s.info().label_sets.at("sub"), ptbxl_sub_classes());
   int fold9 = 0;
   for (std::int64_t i = 0; i < s.size(); ++i) fold9 += s.fold(i) == 9;
-  EXPECT_EQ(fold9, 30);
+  EXPECT_EQ(fold9, 120);
 
   // Labels hand-derived from scp_codes + scp_statements.csv (benchmark rule: every scp_codes
   // key counts, whatever its likelihood; underscores stripped as MERL does).
@@ -133,7 +133,7 @@ TEST(Prepare, PartialDownloadAt500HzListsMissingFiles) {
   const PrepareSummary sum = prepare_dataset(ptbxl_options(kSample + "/ptbxl", out, 500));
   EXPECT_TRUE(sum.complete);
   EXPECT_EQ(sum.records_written, 1);  // only records500/00000/00001_hr is in the sample
-  EXPECT_EQ(sum.records_skipped, 149);
+  EXPECT_EQ(sum.records_skipped, 599);
   const json js = summary_of(out);
   for (auto& k : js["skipped"]) EXPECT_EQ(k["reason"], "file not found") << k.dump();
   ShardStore s = ShardStore::open(out);
@@ -152,8 +152,8 @@ TEST(Prepare, BadRecordsAreSkippedWithTheirReason) {
   std::ofstream(src + "/records100/00000/00004_lr.hea", std::ios::trunc) << "this is not a header\n";
   const PrepareSummary sum = prepare_dataset(ptbxl_options(src, out));
   EXPECT_TRUE(sum.complete);
-  EXPECT_EQ(sum.records_seen, 150);
-  EXPECT_EQ(sum.records_written, 147);
+  EXPECT_EQ(sum.records_seen, 600);
+  EXPECT_EQ(sum.records_written, 597);
   const json js = summary_of(out);
   ASSERT_EQ(js["skipped"].size(), 3u);
   std::map<std::string, std::string> reason;
@@ -184,7 +184,7 @@ TEST(Prepare, InterruptedRunResumesToTheSameStore) {
   PrepareSummary second = prepare_dataset(o);
   EXPECT_TRUE(second.complete);
   EXPECT_TRUE(second.resumed);
-  EXPECT_EQ(second.records_seen, 150);
+  EXPECT_EQ(second.records_seen, 600);
   for (const char* f : {"signals.bin", "meta.jsonl", "store.json"})
     EXPECT_EQ(read_file(out + "/" + f), read_file(ref + "/" + f)) << f;
   // Changed options do not resume a foreign partial run: they start over.
@@ -194,7 +194,7 @@ TEST(Prepare, InterruptedRunResumesToTheSameStore) {
   o.max_text_len = 16;
   PrepareSummary third = prepare_dataset(o);
   EXPECT_FALSE(third.resumed);
-  EXPECT_EQ(ShardStore::open(out).size(), 150);
+  EXPECT_EQ(ShardStore::open(out).size(), 600);
   fs::remove_all(ref);
   fs::remove_all(out);
 }
@@ -277,7 +277,7 @@ TEST(Prepare, OtherAdaptersOnTheSample) {
   o.rate = 100;
   s = prepare_dataset(o);
   const json js = summary_of(out);
-  EXPECT_EQ(s.records_seen, 150 + 1 + 1 + 1 + 1 + 1);  // ptbxl 100 Hz + 500 Hz record + 4 formats
+  EXPECT_EQ(s.records_seen, 600 + 1 + 1 + 1 + 1 + 1);  // ptbxl 100 Hz + 500 Hz record + 4 formats
   ASSERT_EQ(js["skipped"].size(), 1u) << js["skipped"].dump();
   EXPECT_NE(js["skipped"][0]["reason"].get<std::string>().find("UTF-8"), std::string::npos);
   {

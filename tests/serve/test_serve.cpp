@@ -227,7 +227,7 @@ TEST(Embed, FolderIsSearchedRecursivelyAndKindSelectsOneFile) {
   o.progress = false;
   const EmbedResult r = run_embed(o);
   EXPECT_EQ(r.ids, (std::vector<std::string>{"00001_lr", "00002_lr", "00003_lr"}));
-  EXPECT_EQ(find_record_files(kRecords).size(), 150u);
+  EXPECT_EQ(find_record_files(kRecords).size(), 600u);
   EXPECT_TRUE(fs::exists(o.out));
   EXPECT_FALSE(r.shared.defined());
   EXPECT_EQ(read_npy_f32(o.out).shape, (std::vector<std::int64_t>{std::int64_t(r.ids.size()), 128}));
