@@ -128,7 +128,14 @@ class Tokenizer(nn.Module):
         self.lead_embed = nn.Parameter(torch.randn(e["n_leads"], e["width"]) * 0.02)
         self.register_buffer("temporal_embed", sincos(p, e["width"]))
 
+    fp32_convs = False  # --fp32-tokenizer: the convs outside autocast, as ours (ecg_tokenizer.cpp)
+
     def forward(self, ecg):
+        with torch.autocast("cpu", enabled=not self.fp32_convs and torch.is_autocast_cpu_enabled(),
+                            dtype=torch.bfloat16):
+            return self._forward(ecg)
+
+    def _forward(self, ecg):
         b, l, s = ecg.shape
         p = s // self.e["patch_size"]
         x = ecg.reshape(b * l * p, 1, self.e["patch_size"])
@@ -505,9 +512,12 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--fp32-tokenizer", action="store_true",
+                    help="run the patch convs outside autocast like ours (not how the peers write it)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads if a.threads > 0 else os.cpu_count())
     cfg = load_config(a.config, a.set)
+    Tokenizer.fp32_convs = a.fp32_tokenizer
     name = cfg.get("name", a.config)
     b = a.batch or (32 if name == "tiny" else 4)
     tl = a.text_len or min(cfg["text"]["max_len"], 128)
