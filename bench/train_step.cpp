@@ -310,6 +310,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   configure_cpu_runtime(threads);
+  // CGDMER_BENCH_FTZ=1: flush denormals to zero (MXCSR FTZ/DAZ) — an experiment switch.
+  if (const char* ftz = std::getenv("CGDMER_BENCH_FTZ"); ftz && std::string(ftz) == "1")
+    std::printf("# flush denormals: %d\n", int(at::globalContext().setFlushDenormal(true)));
   const char* wp = std::getenv("OMP_WAIT_POLICY");
   std::printf("# threads=%d OMP_WAIT_POLICY=%s native_bf16=%d\n", at::get_num_threads(), wp ? wp : "(unset)",
               int(cpu_has_native_bf16()));
