@@ -162,7 +162,7 @@ int run_demo(const DemoFlags& f) {
      << "Curves: `run/` (PNG files next to `metrics.jsonl`).\n\n"
      << "## Evaluation\n\n" << slurp(fs::path(eval) / "results.md") << "\n"
      << "## t-SNE\n\n![pretrained](tsne_super.png)\n\n![random init](tsne_super_random_init.png)\n\n"
-     << "A model this small, trained for minutes on ~120 pairs, is a smoke test of the pipeline, "
+     << "A model this small, trained for minutes on ~480 ECG–report pairs, is a smoke test of the pipeline, "
         "not a result: see the README for real pretraining.\n";
   write_file_atomic((out / "report.md").string(), md.str());
 
