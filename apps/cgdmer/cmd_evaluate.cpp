@@ -1,6 +1,7 @@
 // `cgdmer evaluate`: linear probing at 1/10/100 % and zero-shot over the paper's tasks for
 // one or more checkpoints (+ the random-init baseline), written as results.json, results.md
 // (paper Tables 1/2 layout) and ROC PNGs. The work is eval/evaluate.h's run_evaluation.
+// `cgdmer probe` and `cgdmer zeroshot` are the same command with only one mode.
 #include <cstdio>
 #include <sstream>
 
@@ -22,12 +23,12 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-Runner setup(CLI::App& app) {
+Runner setup(CLI::App& app, const std::string& default_mode) {
   auto o = std::make_shared<EvaluateOptions>();
   auto model = std::make_shared<std::string>(), compare = std::make_shared<std::string>();
   auto tasks = std::make_shared<std::string>("all"), data = std::make_shared<std::string>();
   auto ratios = std::make_shared<std::string>("1,10,100");
-  auto mode = std::make_shared<std::string>("both");
+  auto mode = std::make_shared<std::string>(default_mode);
   app.add_option("--model", *model, "checkpoint to evaluate");
   app.add_option("--compare", *compare, "more checkpoints, comma-separated (extra table rows)");
   app.add_flag("--random-init", o->random_init, "add a randomly initialised encoder as a baseline row");
@@ -74,7 +75,13 @@ Runner setup(CLI::App& app) {
   };
 }
 
-RegisterCommand reg{{"evaluate", "linear probing (1/10/100 %) and zero-shot over the paper's tasks → results.md/json", 40, setup}};
+RegisterCommand reg{{"evaluate",
+                     "linear probing (1/10/100 %) and zero-shot over the paper's tasks → results.md/json",
+                     40, [](CLI::App& app) { return setup(app, "both"); }}};
+RegisterCommand reg_probe{{"probe", "linear probing only (evaluate --mode linear)", 41,
+                           [](CLI::App& app) { return setup(app, "linear"); }}};
+RegisterCommand reg_zeroshot{{"zeroshot", "zero-shot classification only (evaluate --mode zeroshot)",
+                              42, [](CLI::App& app) { return setup(app, "zeroshot"); }}};
 
 }  // namespace
 }  // namespace cgdmer::cli
