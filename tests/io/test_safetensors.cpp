@@ -14,25 +14,14 @@
 
 #include "core/error.h"
 #include "io/safetensors.h"
+#include "scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace cgdmer;
 
 namespace {
 
-// A per-process scratch folder, removed after the last test.
-fs::path scratch_dir() {
-  return fs::temp_directory_path() / ("cgdmer_st_test_" + std::to_string(::getpid()));
-}
-struct RemoveScratch : ::testing::Environment {
-  void TearDown() override { fs::remove_all(scratch_dir()); }
-};
-[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
-
-std::string tmp_path(const std::string& name) {
-  fs::create_directories(scratch_dir());
-  return (scratch_dir() / name).string();
-}
+std::string tmp_path(const std::string& name) { return cgdmer::testing::scratch_path(name); }
 
 // A file from a raw header string and raw data bytes (for malformed inputs).
 void write_raw(const std::string& path, const std::string& header, const std::string& data,

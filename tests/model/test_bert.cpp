@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "model/bert.h"
 #include "model/weights.h"
+#include "scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace cgdmer;
@@ -30,19 +31,7 @@ const std::string kTiny = kDir + "/tiny";
 // of 1e-5 instead of 1e-12 by 8e-5 (measured with the generator script).
 constexpr double kAtol = 2e-5;
 
-// A per-process scratch folder, removed after the last test.
-fs::path scratch_dir() {
-  return fs::temp_directory_path() / ("cgdmer_bert_test_" + std::to_string(::getpid()));
-}
-struct RemoveScratch : ::testing::Environment {
-  void TearDown() override { fs::remove_all(scratch_dir()); }
-};
-[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
-
-std::string tmp_path(const std::string& name) {
-  fs::create_directories(scratch_dir());
-  return (scratch_dir() / name).string();
-}
+std::string tmp_path(const std::string& name) { return cgdmer::testing::scratch_path(name); }
 
 double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a - b).abs().max().item<double>();

@@ -10,25 +10,14 @@
 
 #include "core/error.h"
 #include "model/weights.h"
+#include "scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace cgdmer;
 
 namespace {
 
-// A per-process scratch folder, removed after the last test.
-fs::path scratch_dir() {
-  return fs::temp_directory_path() / ("cgdmer_weights_test_" + std::to_string(::getpid()));
-}
-struct RemoveScratch : ::testing::Environment {
-  void TearDown() override { fs::remove_all(scratch_dir()); }
-};
-[[maybe_unused]] auto* const remove_scratch = ::testing::AddGlobalTestEnvironment(new RemoveScratch);
-
-std::string tmp_path(const std::string& name) {
-  fs::create_directories(scratch_dir());
-  return (scratch_dir() / name).string();
-}
+std::string tmp_path(const std::string& name) { return cgdmer::testing::scratch_path(name); }
 
 struct TinyImpl : torch::nn::Module {
   TinyImpl(int in = 3, int out = 2) {
