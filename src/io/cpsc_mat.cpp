@@ -1,7 +1,8 @@
 // read_cpsc_mat: original CPSC 2018 files. MATLAB v5 MAT-file (128-byte text header, then
 // tagged data elements; here one miCOMPRESSED element = zlib stream of a miMATRIX) holding a
 // 1×1 struct ECG with fields sex (char), age (numeric) and data (12 × n double, millivolts,
-// leads I, II, III, aVR, aVL, aVF, V1–V6). The v5 container and zlib are decoded by matio.
+// leads I, II, III, aVR, aVL, aVF, V1–V6). The v5 container and zlib are decoded by matio,
+// after check_mat_v5_structure has refused any size the file declares but does not hold.
 #include <matio.h>
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 
 #include "core/error.h"
 #include "io/ecg_readers.h"
+#include "io/mat_v5_check.h"
 
 namespace cgdmer {
 
@@ -58,42 +60,18 @@ matvar_t* struct_field(matvar_t* s, const char* name, const std::string& path) {
   return Mat_VarGetStructFieldByName(s, name, 0);
 }
 
-// Upper bound on the bytes Mat_VarRead would allocate for `v` (8 bytes per element, fields of
-// structs and cells included), from the sizes the file declares; saturates at ~1e300.
-double declared_bytes(matvar_t* v, int depth) {
-  if (!v) return 0;
-  double n = 1;
-  for (int r = 0; r < v->rank; ++r) n *= double(v->dims[r]);
-  double bytes = 8 * n;
-  if (depth > 4 || bytes > 1e12) return bytes;
-  if (v->class_type == MAT_C_STRUCT || v->class_type == MAT_C_CELL) {
-    auto** children = static_cast<matvar_t**>(v->data);
-    const double count = v->class_type == MAT_C_STRUCT ? n * Mat_VarGetNumberOfFields(v) : n;
-    bytes += 8 * count;
-    if (children && count < 1e6)
-      for (std::size_t i = 0; i < std::size_t(count); ++i) bytes += declared_bytes(children[i], depth + 1);
-  }
-  return bytes;
-}
-
 }  // namespace
 
 EcgRecord read_cpsc_mat(const std::string& mat_path, double fs) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(mat_path, ec)) throw IoError(mat_path, "file not found");
+  // matio allocates what a file declares before reading it (a 283-byte corrupt file made it
+  // use 3.1 GB, found by fuzz/fuzz_mat_v5): check the element structure ourselves first.
+  check_mat_v5_structure(mat_path);
   std::unique_ptr<mat_t, MatCloser> mat(Mat_Open(mat_path.c_str(), MAT_ACC_RDONLY));
   if (!mat) throw FormatError(mat_path, "not a MATLAB MAT-file (matio cannot open it)");
   if (Mat_GetVersion(mat.get()) != MAT_FT_MAT5)
     throw FormatError(mat_path, "not a MATLAB v5 MAT-file (CPSC 2018 files are v5)");
-  // matio allocates what the file declares before reading it: a few corrupt bytes can ask for
-  // gigabytes (found by fuzz/fuzz_mat_v5). Uncompressed data cannot exceed the file, zlib
-  // expands at most ~1032x, so anything declaring more is corrupt.
-  const double file_bytes = double(std::filesystem::file_size(mat_path, ec));
-  {
-    std::unique_ptr<matvar_t, VarFreer> info(Mat_VarReadInfo(mat.get(), "ECG"));
-    if (info && declared_bytes(info.get(), 0) > 1032.0 * file_bytes + (1 << 20))
-      throw FormatError(mat_path, "variable 'ECG' declares more data than the file can hold (corrupt)");
-  }
   std::unique_ptr<matvar_t, VarFreer> ecg(Mat_VarRead(mat.get(), "ECG"));
   if (!ecg) throw FormatError(mat_path, "no readable variable 'ECG' (corrupt or not a CPSC file)");
   if (ecg->class_type != MAT_C_STRUCT || n_elements(ecg.get()) != 1)
