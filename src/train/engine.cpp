@@ -387,7 +387,7 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
     const auto t0 = std::chrono::steady_clock::now();
     set_learning_rate(*optimizer, sched.at(state.step));
     torch::manual_seed(sample_seed(seed, dist.rank(), state.step));  // dropout stream
-    optimizer->zero_grad();
+    drop_gradients(params);
     // sums over micro-batches: [non-finite flag, loss, 5 terms, term counts...]
     std::vector<double> red(1 + 1 + 5 + 5, 0.0);
     for (int micro = 0; micro < tc.grad_accum; ++micro) {
@@ -415,17 +415,25 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
     state.loader = loader.state();
     dist.allreduce_gradients(params);
     red = dist.allreduce_sum(red);
-    const bool bad = red[0] > 0;
+    // A step is skipped when a loss or the gradient norm is not finite (bf16 overflow, bad
+    // batch): the norm comes after the all-reduce, so every rank takes the same decision.
+    GradClip clip;
+    bool bad = red[0] > 0;
+    if (!bad) {
+      clip = gradient_clip(params, tc.grad_clip);
+      bad = !std::isfinite(clip.norm);
+    }
     double gnorm = 0;
     if (bad) {
       ++state.bad_steps_in_row;
-      optimizer->zero_grad();
-      CGDMER_LOG0(dist, "step=%lld skipped: non-finite loss (%d in a row)",
-                  (long long)state.step + 1, state.bad_steps_in_row);
+      drop_gradients(params);
+      CGDMER_LOG0(dist, "step=%lld skipped: non-finite %s (%d in a row)",
+                  (long long)state.step + 1, red[0] > 0 ? "loss" : "gradient norm",
+                  state.bad_steps_in_row);
     } else {
       state.bad_steps_in_row = 0;
-      gnorm = clip_gradients(params, tc.grad_clip);
-      optimizer->step();
+      gnorm = clip.norm;
+      adamw_step(*optimizer, clip.scale);  // the clip factor is applied inside the fused pass
     }
     ++state.step;
     const double loss = red[1] / dist.world_size();
@@ -458,7 +466,7 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
     }
     if (state.bad_steps_in_row >= tc.max_bad_steps)
       throw Error("stopping: " + std::to_string(state.bad_steps_in_row) +
-                      " consecutive steps with a non-finite loss at step " +
+                      " consecutive steps with a non-finite loss or gradient norm at step " +
                       std::to_string(state.step),
                   "lower train.lr, use --precision fp32, or check the data");
     if (opt.after_step) opt.after_step(state.step);

@@ -2,6 +2,9 @@
 #include "train/optim.h"
 
 #include <cmath>
+#include <stdexcept>
+
+#include <ATen/Parallel.h>
 
 namespace cgdmer {
 
@@ -54,21 +57,111 @@ void set_learning_rate(torch::optim::Optimizer& opt, double lr) {
     static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
 }
 
-double clip_gradients(const std::vector<torch::Tensor>& params, double max_norm) {
+GradClip gradient_clip(const std::vector<torch::Tensor>& params, double max_norm) {
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> norms;
   for (const auto& p : params)
     // Per-tensor norm in the gradient's own dtype (fp32), summed in fp64: copying every
     // gradient to fp64 first cost ~0.6 s/step on `paper` (bench/README.md).
     if (p.grad().defined()) norms.push_back(p.grad().detach().norm().to(torch::kFloat64));
-  if (norms.empty()) return 0.0;
-  const double total = torch::stack(norms).norm().item<double>();
-  if (max_norm > 0 && std::isfinite(total) && total > max_norm) {
-    const double scale = max_norm / (total + 1e-6);
+  GradClip c;
+  if (norms.empty()) return c;
+  c.norm = torch::stack(norms).norm().item<double>();
+  if (max_norm > 0 && std::isfinite(c.norm) && c.norm > max_norm)
+    c.scale = max_norm / (c.norm + 1e-6);
+  return c;
+}
+
+double clip_gradients(const std::vector<torch::Tensor>& params, double max_norm) {
+  const GradClip c = gradient_clip(params, max_norm);
+  if (c.scale != 1.0) {
+    torch::NoGradGuard ng;
     for (const auto& p : params)
-      if (p.grad().defined()) p.mutable_grad().mul_(scale);
+      if (p.grad().defined()) p.mutable_grad().mul_(c.scale);
   }
-  return total;
+  return c.norm;
+}
+
+void drop_gradients(const std::vector<torch::Tensor>& params) {
+  for (const auto& p : params)
+    if (p.grad().defined()) const_cast<torch::Tensor&>(p).mutable_grad() = torch::Tensor();
+}
+
+namespace {
+
+// Element-wise AdamW over n floats, in float arithmetic and in the operation order of
+// torch's CPU kernels (double scalars become float; x / scalar is x * (1/scalar);
+// addcmul = self + s·a·b, addcdiv = self + s·a / b, left to right), so both agree to rounding.
+void adamw_fused_span(float* p, const float* g, float* m, float* v, std::int64_t n,
+                      float decay_keep, float grad_scale, float beta1, float one_m_b1,
+                      float beta2, float one_m_b2, float inv_sqrt_bc2, float eps,
+                      float neg_step) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float gi = g[i] * grad_scale;
+    const float pi = p[i] * decay_keep;
+    const float mi = m[i] * beta1 + gi * one_m_b1;
+    const float vi = v[i] * beta2 + one_m_b2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] = pi + neg_step * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
+  }
+}
+
+}  // namespace
+
+void adamw_step(torch::optim::AdamW& opt, double grad_scale) {
+  torch::NoGradGuard ng;
+  auto& state = opt.state();
+  for (auto& group : opt.param_groups()) {
+    auto& o = static_cast<torch::optim::AdamWOptions&>(group.options());
+    if (o.amsgrad()) throw std::invalid_argument("adamw_step: amsgrad is not supported");
+    const double lr = o.lr(), wd = o.weight_decay(), eps = o.eps();
+    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      // The state key torch's AdamW uses, so torch::optim and this step share moments.
+      const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      auto it = state.find(key);
+      if (it == state.end()) {
+        auto st = std::make_unique<torch::optim::AdamWParamState>();
+        st->step(0);
+        st->exp_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        st->exp_avg_sq(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        it = state.emplace(key, std::move(st)).first;
+      }
+      auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
+      st.step(st.step() + 1);
+      const double bc1 = 1.0 - std::pow(beta1, double(st.step()));
+      const double bc2 = 1.0 - std::pow(beta2, double(st.step()));
+      const double step_size = lr / bc1;
+      torch::Tensor g = p.grad();
+      torch::Tensor m = st.exp_avg(), v = st.exp_avg_sq();
+      const bool fused = p.device().is_cpu() && p.scalar_type() == torch::kFloat &&
+                         g.scalar_type() == torch::kFloat && p.is_contiguous() &&
+                         g.is_contiguous() && m.is_contiguous() && v.is_contiguous();
+      if (fused) {
+        float* pp = p.data_ptr<float>();
+        const float* gp = g.data_ptr<float>();
+        float* mp = m.data_ptr<float>();
+        float* vp = v.data_ptr<float>();
+        // 1 − β in double, then float, as torch passes `1 - beta` (a double) to its kernels.
+        const float keep = float(1.0 - lr * wd), gs = float(grad_scale), b1 = float(beta1),
+                    omb1 = float(1.0 - beta1), b2 = float(beta2), omb2 = float(1.0 - beta2),
+                    isb = 1.0f / float(std::sqrt(bc2)), e = float(eps), ns = float(-step_size);
+        at::parallel_for(0, p.numel(), 1 << 15, [&](std::int64_t a, std::int64_t b) {
+          adamw_fused_span(pp + a, gp + a, mp + a, vp + a, b - a, keep, gs, b1, omb1, b2, omb2, isb, e,
+                           ns);
+        });
+      } else {
+        if (grad_scale != 1.0) g = g * grad_scale;
+        if (wd != 0) p.mul_(1 - lr * wd);
+        m.mul_(beta1).add_(g, 1 - beta1);
+        v.mul_(beta2).addcmul_(g, g, 1 - beta2);
+        auto denom = (v.sqrt() / std::sqrt(bc2)).add_(eps);
+        p.addcdiv_(m, denom, -step_size);
+      }
+    }
+  }
 }
 
 }  // namespace cgdmer

@@ -43,8 +43,30 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module& module, doubl
 
 void set_learning_rate(torch::optim::Optimizer& opt, double lr);
 
+// The global L2 norm of the gradients (fp32 per tensor, fp64 total, as torch's
+// clip_grad_norm_) and the factor that brings it down to max_norm: scale = 1 when the norm is
+// within max_norm, when max_norm <= 0 (clipping off) or when the norm is not finite.
+struct GradClip {
+  double norm = 0.0;
+  double scale = 1.0;
+};
+GradClip gradient_clip(const std::vector<torch::Tensor>& params, double max_norm);
+
 // Scales gradients so their global L2 norm is at most max_norm (max_norm <= 0: no clipping).
 // Returns the norm before clipping (non-finite when some gradient is).
 double clip_gradients(const std::vector<torch::Tensor>& params, double max_norm);
+
+// Drops every gradient (set to undefined, torch's set_to_none): backward then writes fresh
+// gradients instead of adding into zero-filled ones, which saves a pass over all of them.
+void drop_gradients(const std::vector<torch::Tensor>& params);
+
+// One AdamW step, the formula of torch::optim::AdamW::step() in LibTorch 1.13 (decoupled
+// decay p·(1 − lr·wd), bias-corrected moments, eps added after the bias-corrected sqrt) on the
+// optimizer's own state (same keys and tensors, so checkpoints and resumption are unchanged),
+// applied to grad·grad_scale (the clip factor). For contiguous fp32 CPU tensors the update
+// is one fused, threaded pass over p, g, m, v (torch runs ~9 separate element-wise passes;
+// AdamW was 0.8 s of the paper model's 5 s bf16 step, bench/README.md); any other tensor
+// (CUDA, other dtypes) takes the same formula as torch ops. amsgrad is not supported.
+void adamw_step(torch::optim::AdamW& opt, double grad_scale = 1.0);
 
 }  // namespace cgdmer

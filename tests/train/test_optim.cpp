@@ -78,6 +78,69 @@ TEST(Clip, ScalesToMaxNormAndReportsNorm) {
   EXPECT_FALSE(std::isfinite(clip_gradients({a, b}, 1.0)));
 }
 
+// The fused step against torch::optim::AdamW itself: same two groups, 5 steps of random
+// gradients, clip factor folded in on one side and applied to the gradients on the other.
+// The fused loop does torch's float operations in torch's order with scalars rounded as torch
+// rounds them, so most elements agree bit for bit; ATen's scalar tails (tensors shorter than
+// a vector, remainders) are compiled with FMA contraction and differ by an ulp per step.
+// Tolerance 1e-6 rel + 1e-7 abs (updates are ~1e-2 here): a formula error shows as ~2e-7
+// (one did: 1 − β rounded to float before subtracting).
+TEST(AdamW, FusedStepMatchesTorchAdamW) {
+  torch::manual_seed(3);
+  Toy a, b;
+  {
+    torch::NoGradGuard ng;
+    auto pa = a.parameters(), pb = b.parameters();
+    for (size_t i = 0; i < pa.size(); ++i) pb[i].copy_(pa[i]);
+  }
+  auto oa = make_adamw(a, 1e-2, 0.05), ob = make_adamw(b, 1e-2, 0.05);
+  auto pa = a.parameters(), pb = b.parameters();
+  for (int step = 0; step < 5; ++step) {
+    const double scale = step % 2 ? 0.25 : 1.0;  // a power of 2: g·s is exact
+    for (size_t i = 0; i < pa.size(); ++i) {
+      auto g = torch::randn_like(pa[i]);
+      pa[i].mutable_grad() = g.clone();
+      pb[i].mutable_grad() = g * scale;  // what clip_gradients leaves for torch's step
+    }
+    adamw_step(*oa, scale);
+    ob->step();
+  }
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::allclose(pa[i], pb[i], 1e-6, 1e-7))
+        << "parameter " << i << ": max |diff| " << (pa[i] - pb[i]).abs().max().item<double>();
+  // The moments live in the optimizer's own state under torch's keys: torch's step can go
+  // on from where the fused one stopped (what a checkpoint written by one and resumed by the
+  // other needs), and the step counters agree.
+  for (const auto& kv : oa->state()) {
+    auto& st = static_cast<torch::optim::AdamWParamState&>(*kv.second);
+    EXPECT_EQ(st.step(), 5);
+  }
+  EXPECT_EQ(oa->state().size(), ob->state().size());
+}
+
+TEST(AdamW, FusedStepSkipsParametersWithoutGradient) {
+  Toy m;
+  auto opt = make_adamw(m, 1e-3, 0.05);
+  auto before = m.fc->weight.clone();
+  m.norm->weight.mutable_grad() = torch::ones_like(m.norm->weight);
+  adamw_step(*opt);
+  EXPECT_TRUE(torch::equal(m.fc->weight, before));  // no gradient: not even decayed
+  EXPECT_EQ(opt->state().size(), 1u);
+  drop_gradients(m.parameters());
+  EXPECT_FALSE(m.norm->weight.grad().defined());
+}
+
+TEST(Clip, FactorWithoutTouchingGradients) {
+  auto a = torch::zeros({2}, torch::requires_grad());
+  a.mutable_grad() = torch::tensor({3.0f, 4.0f});
+  const GradClip c = gradient_clip({a}, 1.0);
+  EXPECT_NEAR(c.norm, 5.0, 1e-9);
+  EXPECT_NEAR(c.scale, 1.0 / (5.0 + 1e-6), 1e-12);
+  EXPECT_FLOAT_EQ(a.grad()[1].item<float>(), 4.0f);
+  EXPECT_EQ(gradient_clip({a}, 10.0).scale, 1.0);
+  EXPECT_EQ(gradient_clip({a}, 0.0).scale, 1.0);
+}
+
 TEST(Accumulation, MicroBatchesOfLossOverKEqualFullBatch) {
   torch::manual_seed(0);
   torch::nn::Linear lin(5, 1);
