@@ -105,16 +105,17 @@ CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator 
   const int64_t b = in.ecg.size(0), leads = cfg_.ecg.n_leads, p = cfg_.ecg_patches_per_lead();
   CgDmerOutputs out;
 
-  // ECG: tokens → visible subset → encoder → pooled (B, D).
-  auto tokens = ecg_tokenizer_(in.ecg.to(torch::kFloat32));  // (B, N, D)
+  // ECG: visible patches → tokens → encoder → pooled (B, D). Only the visible patches are
+  // tokenized (the MAE decoder puts mask tokens, not tokenizer outputs, at masked places).
+  const auto dev = in.ecg.device();
   PatchMask pm;
   if (ov.ids_keep.defined())
-    pm = patch_mask_from_keep(ov.ids_keep.to(tokens.device()), leads, p);
+    pm = patch_mask_from_keep(ov.ids_keep.to(dev), leads, p);
   else if (cfg_.ecg.mask_ratio > 0)
-    pm = random_patch_mask(b, leads, p, cfg_.ecg_keep_per_lead(), gen, tokens.device());
-  torch::Tensor visible = tokens;  // (B, M, D), M = L·K (N when not masking)
-  if (pm.ids_keep.defined())
-    visible = tokens.gather(1, pm.ids_keep.unsqueeze(-1).expand({b, pm.ids_keep.size(1), tokens.size(2)}));
+    pm = random_patch_mask(b, leads, p, cfg_.ecg_keep_per_lead(), gen, dev);
+  const auto ecg = in.ecg.to(torch::kFloat32);
+  torch::Tensor visible = pm.ids_keep.defined() ? ecg_tokenizer_->forward_visible(ecg, pm.ids_keep)
+                                                : ecg_tokenizer_(ecg);  // (B, M, D), M = L·K or N
   auto encoded = ecg_encoder_(visible);                  // (B, M, D)
   auto pooled = ecg_encoder_->pool(encoded);             // (B, D)
   torch::Tensor ecg_pred;                                // (B, L, P, patch)

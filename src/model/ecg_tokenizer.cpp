@@ -52,27 +52,49 @@ EcgTokenizerImpl::EcgTokenizerImpl(const EcgTokenizerOptions& o) : opt_(o) {
     TORCH_CHECK(false, "unknown temporal embedding '", o.temporal(), "'");
 }
 
-torch::Tensor EcgTokenizerImpl::patch_tokens(const torch::Tensor& ecg) {
+void EcgTokenizerImpl::check_input(const torch::Tensor& ecg) const {
   TORCH_CHECK(ecg.dim() == 3 && ecg.size(1) == opt_.n_leads() && ecg.size(2) == opt_.n_samples(),
               "ECG tokenizer expects (B, ", opt_.n_leads(), ", ", opt_.n_samples(), "), got ",
               ecg.sizes());
-  const auto b = ecg.size(0);
-  const int l = opt_.n_leads(), p = patches_per_lead();
+}
+
+torch::Tensor EcgTokenizerImpl::embed_patches(const torch::Tensor& patches) {
   LossPrecisionGuard fp32;  // no autocast: oneDNN's bf16 conv backward took 7.7 s/step here (bench/README.md)
-  auto x = ecg.reshape({b * l * p, 1, opt_.patch_size()});  // one patch per row
+  auto x = patches.reshape({patches.size(0), 1, opt_.patch_size()});  // one patch per row
   for (size_t i = 0; i < convs_->size(); ++i) {
-    x = convs_[i]->as<torch::nn::Conv1d>()->forward(x);    // (B·L·P, C, patch / Πk)
+    x = convs_[i]->as<torch::nn::Conv1d>()->forward(x);    // (R, C, patch / Πk)
     // GroupNorm in fp32: 1.13's CPU kernel rejects a bf16 input with fp32 affine weights.
     if (i == 0 && use_norm_) x = norm_(x.to(torch::kFloat32));
     x = torch::gelu(x);
   }
-  return proj_(x.reshape({b, l, p, opt_.channels()}));     // (B, L, P, D)
+  return proj_(x.reshape({patches.size(0), opt_.channels()}));  // (R, D)
+}
+
+torch::Tensor EcgTokenizerImpl::patch_tokens(const torch::Tensor& ecg) {
+  check_input(ecg);
+  const auto b = ecg.size(0);
+  const int l = opt_.n_leads(), p = patches_per_lead();
+  return embed_patches(ecg.reshape({b * l * p, opt_.patch_size()})).reshape({b, l, p, -1});
 }
 
 torch::Tensor EcgTokenizerImpl::forward(const torch::Tensor& ecg) {
   auto t = patch_tokens(ecg);                                // (B, L, P, D)
   t = t + lead_embed_.unsqueeze(1) + temporal_embed_.unsqueeze(0);  // + spa_l + temp_p
   return t.flatten(1, 2);                                    // (B, N, D), n = l·P + p
+}
+
+torch::Tensor EcgTokenizerImpl::forward_visible(const torch::Tensor& ecg,
+                                                const torch::Tensor& ids_keep) {
+  check_input(ecg);
+  TORCH_CHECK(ids_keep.dim() == 2 && ids_keep.size(0) == ecg.size(0),
+              "forward_visible: ids_keep must be (B, M), got ", ids_keep.sizes());
+  const int64_t b = ecg.size(0), m = ids_keep.size(1), ps = opt_.patch_size();
+  const int l = opt_.n_leads(), p = patches_per_lead();
+  auto patches = ecg.reshape({b, int64_t(l) * p, ps})
+                     .gather(1, ids_keep.unsqueeze(-1).expand({b, m, ps}));  // (B, M, patch)
+  auto t = embed_patches(patches.reshape({b * m, ps})).reshape({b, m, -1});  // (B, M, D)
+  auto pos = (lead_embed_.unsqueeze(1) + temporal_embed_.unsqueeze(0)).reshape({int64_t(l) * p, -1});
+  return t + pos.index_select(0, ids_keep.reshape({-1})).reshape({b, m, -1});
 }
 
 }  // namespace cgdmer

@@ -42,10 +42,19 @@ class EcgTokenizerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& ecg);
   // ecg (B, L, S) → W·patch only, (B, L, P, D).
   torch::Tensor patch_tokens(const torch::Tensor& ecg);
+  // Only the tokens the encoder will see: ecg (B, L, S), ids_keep (B, M) int64 of token
+  // indices n = l·P + p → (B, M, D), equal to forward(ecg).gather(1, ids_keep) but running the
+  // conv stack on M instead of N patches (a quarter at mask ratio 0.75): every patch is
+  // tokenized alone, so the masked ones are never needed.
+  torch::Tensor forward_visible(const torch::Tensor& ecg, const torch::Tensor& ids_keep);
   int patches_per_lead() const { return opt_.n_samples() / opt_.patch_size(); }
   const EcgTokenizerOptions& options() const { return opt_; }
 
  private:
+  void check_input(const torch::Tensor& ecg) const;
+  // patches (R, patch_size) → W·patch (R, D)
+  torch::Tensor embed_patches(const torch::Tensor& patches);
+
   EcgTokenizerOptions opt_;
   bool use_norm_ = false;
   torch::nn::ModuleList convs_{nullptr};

@@ -80,6 +80,30 @@ TEST(EcgTokenizer, ShapesAndLeadMajorOrder) {
   EXPECT_THROW(tok(torch::rand({2, 3, 99})), c10::Error);
 }
 
+// Tokenizing only the visible patches gives the visible rows of the full tokenization and the
+// same parameter gradients. Tolerance 1e-6 rel / 1e-7 abs: the same fp32 ops on fewer rows
+// (GEMM blocking and the order lead + temporal embedding is added may differ by an ulp).
+TEST(EcgTokenizer, VisibleOnlyEqualsGatherOfAll) {
+  torch::manual_seed(5);
+  EcgTokenizer tok(EcgTokenizerOptions().n_leads(3).n_samples(100).patch_size(20).channels(8).width(16)
+                       .temporal("learned"));
+  auto ecg = torch::randn({2, 3, 100});
+  auto ids = torch::tensor({0, 4, 7, 9, 14, 1, 2, 6, 10, 13}, torch::kLong).reshape({2, 5});
+  auto full = tok(ecg).gather(1, ids.unsqueeze(-1).expand({2, 5, 16}));
+  auto w = torch::randn({2, 5, 16});
+  (full * w).sum().backward();
+  std::vector<torch::Tensor> g_full;
+  for (auto& p : tok->parameters()) g_full.push_back(p.grad().clone()), p.mutable_grad().zero_();
+  auto vis = tok->forward_visible(ecg, ids);
+  ASSERT_EQ(vis.sizes(), full.sizes());
+  EXPECT_TRUE(torch::allclose(vis, full, 1e-6, 1e-7));
+  (vis * w).sum().backward();
+  auto params = tok->parameters();
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_TRUE(torch::allclose(params[i].grad(), g_full[i], 1e-5, 1e-6)) << "parameter " << i;
+  EXPECT_THROW(tok->forward_visible(ecg, ids.flatten()), c10::Error);
+}
+
 TEST(Attention, FusedMatchesReference) {
   auto q = torch::randn({2, 3, 5, 8}), k = torch::randn({2, 3, 7, 8}), v = torch::randn({2, 3, 7, 8});
   auto ref = attention_reference(q, k, v, torch::Tensor(), false, 0.0, false);
