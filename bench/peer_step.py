@@ -398,7 +398,8 @@ def step_flops(cfg, b, tl, u, vocab_rows):
         macs += ln * cin * e["tokenizer_channels"] * k
         cin = e["tokenizer_channels"]
     macs += e["tokenizer_channels"] * e["width"]
-    f = dict(tokenizer=6 * macs * b * n, ecg_encoder=transformer_flops(e["depth"], e["width"], e["mlp_ratio"], b, m))
+    f = dict(tokenizer=6 * macs * b * m,  # visible patches: the work needed (this peer does all n)
+             ecg_encoder=transformer_flops(e["depth"], e["width"], e["mlp_ratio"], b, m))
     if ls["lambda_e_rec"] > 0:
         w = e["decoder_width"]
         f["ecg_decoder"] = 6 * e["width"] * w * b * m + transformer_flops(e["decoder_depth"], w, e["mlp_ratio"], b, n) \

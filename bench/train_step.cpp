@@ -11,7 +11,8 @@
 // FLOP count (training = 3 × forward; 2 FLOP per multiply-add):
 //   linear / conv layer with P weights applied to n rows:  6·P·n
 //   attention (QKᵀ and A·V) over Tq queries, Tk keys, width d, batch B: 12·B·Tq·Tk·d
-// applied to: ECG tokenizer convs + proj on all B·L·P patches; ECG encoder on M = L·K visible
+// applied to: ECG tokenizer convs + proj on the B·L·K visible patches (the work the model needs;
+// the peer, like ST-MEM, tokenizes all B·L·P and does 4× more there); ECG encoder on M = L·K visible
 // tokens; MAE decoder (embed on M, blocks + pred on N = L·P); BERT on T tokens; sentinel
 // decoder (self on U, cross U×T, memory_proj on T, LM head W·V on U); the four heads on B.
 // LayerNorm, GELU, softmax, embeddings lookups, losses and AdamW are not counted (they are
@@ -86,7 +87,7 @@ Flops step_flops(const Config& c, const Shape& s) {
     cin = e.tokenizer_channels;
   }
   macs += double(e.tokenizer_channels) * e.width;
-  f.tokenizer = 6 * macs * b * n;
+  f.tokenizer = 6 * macs * b * m;  // visible patches only (what src/model tokenizes)
   f.encoder = transformer_flops(e.depth, e.width, e.mlp_ratio, b, m);
   if (c.has_ecg_decoder()) {
     const double w = e.decoder_width;
@@ -176,7 +177,7 @@ json measure_step(const Config& c, const Shape& s, bool bf16, int warmup, int st
   auto secs = [](clk::time_point a, clk::time_point b) { return std::chrono::duration<double>(b - a).count(); };
   auto t = time_steps(warmup, steps, [&] {
     auto t0 = clk::now();
-    opt->zero_grad();
+    drop_gradients(params);
     torch::Tensor loss;
     {
       AutocastGuard ag(bf16, cpu);
@@ -185,9 +186,9 @@ json measure_step(const Config& c, const Shape& s, bool bf16, int warmup, int st
     auto t1 = clk::now();
     loss.backward();
     auto t2 = clk::now();
-    clip_gradients(params, c.train.grad_clip);
+    const GradClip clip = gradient_clip(params, c.train.grad_clip);
     auto t3 = clk::now();
-    opt->step();
+    adamw_step(*opt, clip.scale);  // as the trainer does (src/train/engine.cpp)
     last_loss = loss.item<double>();
     auto t4 = clk::now();
     t_fwd.push_back(secs(t0, t1)), t_bwd.push_back(secs(t1, t2)), t_clip.push_back(secs(t2, t3));
@@ -197,15 +198,14 @@ json measure_step(const Config& c, const Shape& s, bool bf16, int warmup, int st
   // for the per-op breakdowns quoted in bench/README.md.
   if (const char* trace = std::getenv("CGDMER_BENCH_TRACE")) {
     torch::autograd::profiler::RecordProfile rp(std::string(trace) + "." + (bf16 ? "bf16" : "fp32") + ".json");
-    opt->zero_grad();
+    drop_gradients(params);
     torch::Tensor loss;
     {
       AutocastGuard ag(bf16, cpu);
       loss = model->forward(in, gen).loss;
     }
     loss.backward();
-    clip_gradients(params, c.train.grad_clip);
-    opt->step();
+    adamw_step(*opt, gradient_clip(params, c.train.grad_clip).scale);
   }
   auto timed_median = [&](std::vector<double> v) {  // median over the timed steps only
     v.erase(v.begin(), v.begin() + warmup);
@@ -253,16 +253,17 @@ json measure_encoder(const Config& c, int64_t batch, bool bf16, int warmup, int 
   auto opt = make_adamw(*enc, c.train.lr, c.train.weight_decay);
   const int64_t m = int64_t(e.n_leads) * c.ecg_keep_per_lead();
   auto x = torch::randn({batch, m, e.width});
+  auto params = enc->parameters();
   const torch::Device cpu(torch::kCPU);
   auto t = time_steps(warmup, steps, [&] {
-    opt->zero_grad();
+    drop_gradients(params);
     torch::Tensor loss;
     {
       AutocastGuard ag(bf16, cpu);
       loss = enc->pool(enc->forward(x)).to(torch::kFloat32).pow(2).mean();
     }
     loss.backward();
-    opt->step();
+    adamw_step(*opt);
   });
   const double f = encoder_only_flops(c, batch);
   json r = {{"mode", "encoder"},
