@@ -38,10 +38,12 @@ for t in "${targets[@]}"; do
   # One process, one worker (no -jobs/-workers); -malloc_limit_mb defaults to the RSS limit,
   # so any single allocation over 2 GB is a finding too (matio's included: the MAT v5
   # pre-check in src/io/mat_v5_check.cpp bounds what it may allocate).
+  t0=$SECONDS
   ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=0" \
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
     "$bin" "$work" "$root/fuzz/corpus/$t" -max_total_time="$secs" -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art/" >"$log" 2>&1 || rc=$?
+  ran=$((SECONDS - t0))  # wall seconds actually fuzzed (less than SECONDS if it crashed)
   execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)
   n_art=$(find "$art" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
@@ -50,7 +52,7 @@ for t in "${targets[@]}"; do
   [[ $rc -ne 0 || "$n_art" != 0 ]] && status=1
   # Final corpus as libFuzzer reports it: "corp: <units>/<size>" on its last status line.
   corp=$(grep -o 'corp: [0-9]*/[0-9]*[bKM]*' "$log" | tail -1 | cut -d' ' -f2)
-  printf '%-20s %8s %12s %10s %8s %14s %s\n' "$t" "$secs" "${execs:-?}" "${rate:-?}" "$n_art" "${corp:-?}" \
+  printf '%-20s %8s %12s %10s %8s %14s %s\n' "$t" "$ran" "${execs:-?}" "${rate:-?}" "$n_art" "${corp:-?}" \
     "$( [[ "$n_art" != 0 ]] && echo "$art (log: $log)" )"
 done
 exit $status

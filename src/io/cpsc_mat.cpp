@@ -108,8 +108,10 @@ EcgRecord read_cpsc_mat(const std::string& mat_path, double fs) {
       (sex->data_type == MAT_T_UINT8 || sex->data_type == MAT_T_UTF8 || sex->data_type == MAT_T_INT8))
     rec.comments.push_back("Sex: " + std::string(static_cast<const char*>(sex->data),
                                                  n_elements(sex)));
+  // Age is metadata: one outside 0..150 years (or NaN) is left out rather than cast, since
+  // casting 6e78 to an integer is undefined behaviour (found by fuzz/fuzz_mat_v5, UBSan).
   if (matvar_t* age = struct_field(ecg.get(), "age", mat_path);
-      age && age->data && n_elements(age) == 1 && numeric_at(age, 0, v))
+      age && age->data && n_elements(age) == 1 && numeric_at(age, 0, v) && v >= 0 && v <= 150)
     rec.comments.push_back("Age: " + std::to_string(static_cast<long long>(v)));
   return rec;
 }

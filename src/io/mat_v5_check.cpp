@@ -22,7 +22,7 @@
 //     (one tag per field value) <= bytes left; cell: elements × 8 <= bytes left;
 //   - per top-level variable, an estimate of what matio would allocate (dims product × 8 per
 //     array, kNodeBytes per nested array) <= kMaxVariableBytes; nesting <= kMaxDepth.
-// Function-handle and opaque (MATLAB object) arrays are only bounds-checked, then skipped.
+// Function-handle and opaque (classdef object) arrays are refused: ECG files hold none.
 #include "io/mat_v5_check.h"
 
 #include <zlib.h>
@@ -50,7 +50,7 @@ constexpr std::uint64_t kHeaderBytes = 128;
 
 enum : std::uint32_t { miINT8 = 1, miINT32 = 5, miUINT32 = 6, miMATRIX = 14, miCOMPRESSED = 15 };
 enum : std::uint32_t { mxCELL = 1, mxSTRUCT = 2, mxOBJECT = 3, mxCHAR = 4, mxSPARSE = 5,
-                       mxUINT64 = 15, mxOPAQUE = 17 };
+                       mxUINT64 = 15, mxFUNCTION = 16, mxOPAQUE = 17 };
 
 // Bytes per value of a numeric data type; 0 for types that cannot hold array data.
 std::uint64_t type_size(std::uint32_t type) {
@@ -223,20 +223,23 @@ class Walker {
     const bool complex = u32(buf.data()) & 0x800;
     const std::uint64_t nzmax = u32(buf.data() + 4);
     if (cls < mxCELL || cls > mxOPAQUE) fail("unknown array class " + std::to_string(cls));
-    if (cls > mxUINT64) {  // function handle / opaque object: no dimensions; bounds only
-      src.skip(left);
-      return;
-    }
+    // Function handles and opaque (classdef) objects: matio sizes them from fields whose
+    // layout differs from plain arrays (a class-16 array declaring 2^38 elements made it
+    // malloc 3 TB, found by fuzz/fuzz_mat_v5). ECG files hold neither: refuse them.
+    if (cls > mxUINT64)
+      fail(std::string(cls == mxFUNCTION ? "function handle" : "opaque object") +
+           " arrays are not supported in an ECG MAT-file");
 
     const Tag dims = tag(src, left, "array dimensions");
     if (dims.type != miINT32 || dims.nbytes % 4 != 0 || dims.nbytes < 8 || dims.nbytes > 4 * 64)
       fail("array dimensions are not 2..64 × miINT32");
     body(src, dims, left, dims.nbytes, buf);
-    std::uint64_t n = 1;
+    std::uint64_t n = 1, last_dim = 0;
     for (std::size_t i = 0; i < buf.size(); i += 4) {
       const auto d = std::int32_t(u32(buf.data() + i));
       if (d < 0) fail("negative array dimension " + std::to_string(d));
       n = mul(n, std::uint64_t(d));
+      last_dim = std::uint64_t(d);
     }
 
     const Tag name = tag(src, left, "array name");
@@ -278,8 +281,9 @@ class Walker {
         left -= pad;
       }
     } else if (cls == mxSPARSE) {
-      // ir, jc, pr [, pi]: matio sizes them from nzmax and the columns; bound both.
-      charge(total, mul(nzmax, 16));
+      // ir, jc, pr [, pi]: sized from nzmax (ir, pr, pi) and the column count + 1 (jc).
+      charge(total, mul(nzmax, 20));
+      charge(total, mul(last_dim + 1, 8));
       while (left >= 8) {
         const Tag part = tag(src, left, "sparse array part");
         if (type_size(part.type) == 0) fail("sparse array part has non-numeric type " + std::to_string(part.type));
@@ -324,11 +328,11 @@ void check_mat_v5_structure(const std::string& path) {
   in.seekg(0);
   unsigned char head[kHeaderBytes];
   if (file_bytes < kHeaderBytes || !in.read(reinterpret_cast<char*>(head), kHeaderBytes))
-    throw FormatError(path, "not a MATLAB v5 MAT-file (shorter than its 128-byte header)");
+    throw FormatError(path, "not a MATLAB MAT-file (shorter than the 128-byte v5 header)");
   const bool le = head[126] == 'I' && head[127] == 'M', be = head[126] == 'M' && head[127] == 'I';
   const unsigned version = le ? head[124] | head[125] << 8 : head[124] << 8 | head[125];
   if ((!le && !be) || version != 0x0100)
-    throw FormatError(path, "not a MATLAB v5 MAT-file (header lacks version 0x0100 / IM)");
+    throw FormatError(path, "not a MATLAB v5 MAT-file (header lacks version 0x0100 + IM/MI)");
   const bool host_le = [] { const std::uint16_t one = 1; return *reinterpret_cast<const unsigned char*>(&one) == 1; }();
   const Walker walk(path, le != host_le);
 

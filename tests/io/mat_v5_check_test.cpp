@@ -136,7 +136,7 @@ TEST(MatV5Check, RefusesDeclaredSizesTheFileDoesNotHold) {
   std::string nested = matrix(6, {1, 1}, "", doubles({1}));
   for (int i = 0; i < 20; ++i) nested = matrix(1, {1, 1}, i == 19 ? "ECG" : "", nested);
   expect_refused(header() + nested, "nested deeper than 16 levels");
-  expect_refused(header().substr(0, 100), "shorter than its 128-byte header");
+  expect_refused(header().substr(0, 100), "not a MATLAB MAT-file (shorter than the 128-byte v5 header)");
 }
 
 }  // namespace
