@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <algorithm>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 
@@ -400,6 +401,8 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
         AutocastGuard ag(bf16, device);
         out = model->forward_with(in, torch::Generator(), gather, ov);
       }
+      if (opt.poison_loss_at && opt.poison_loss_at(state.step + 1))  // fault injection
+        out.loss = out.loss * std::numeric_limits<float>::quiet_NaN();
       const double l = out.loss.item<double>();
       if (!std::isfinite(l)) red[0] = 1;
       red[1] += l / tc.grad_accum;

@@ -41,6 +41,10 @@ struct PretrainOptions {
   DistOptions dist;
   // Called on every rank after each optimizer step (tests: pacing, kill points).
   std::function<void(std::int64_t step)> after_step;
+  // Fault injection (tests only): for a 1-based step where this returns true, this rank's
+  // loss is made NaN after the forward and before backward — as a bf16 overflow or a bad
+  // batch would — so the skip / stop-after-k-in-a-row path runs with NaN gradients.
+  std::function<bool(std::int64_t step)> poison_loss_at;
 };
 
 struct StepRecord {
