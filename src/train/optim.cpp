@@ -1,6 +1,8 @@
 // AdamW groups, warm-up + cosine schedule and gradient clipping (see optim.h).
 #include "train/optim.h"
 
+#include "train/adamw_kernel.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -87,28 +89,6 @@ void drop_gradients(const std::vector<torch::Tensor>& params) {
     if (p.grad().defined()) const_cast<torch::Tensor&>(p).mutable_grad() = torch::Tensor();
 }
 
-namespace {
-
-// Element-wise AdamW over n floats, in float arithmetic and in the operation order of
-// torch's CPU kernels (double scalars become float; x / scalar is x * (1/scalar);
-// addcmul = self + s·a·b, addcdiv = self + s·a / b, left to right), so both agree to rounding.
-void adamw_fused_span(float* p, const float* g, float* m, float* v, std::int64_t n,
-                      float decay_keep, float grad_scale, float beta1, float one_m_b1,
-                      float beta2, float one_m_b2, float inv_sqrt_bc2, float eps,
-                      float neg_step) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float gi = g[i] * grad_scale;
-    const float pi = p[i] * decay_keep;
-    const float mi = m[i] * beta1 + gi * one_m_b1;
-    const float vi = v[i] * beta2 + one_m_b2 * gi * gi;
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi + neg_step * mi / (std::sqrt(vi) * inv_sqrt_bc2 + eps);
-  }
-}
-
-}  // namespace
-
 void adamw_step(torch::optim::AdamW& opt, double grad_scale) {
   torch::NoGradGuard ng;
   auto& state = opt.state();
@@ -144,13 +124,18 @@ void adamw_step(torch::optim::AdamW& opt, double grad_scale) {
         const float* gp = g.data_ptr<float>();
         float* mp = m.data_ptr<float>();
         float* vp = v.data_ptr<float>();
-        // 1 − β in double, then float, as torch passes `1 - beta` (a double) to its kernels.
-        const float keep = float(1.0 - lr * wd), gs = float(grad_scale), b1 = float(beta1),
-                    omb1 = float(1.0 - beta1), b2 = float(beta2), omb2 = float(1.0 - beta2),
-                    isb = 1.0f / float(std::sqrt(bc2)), e = float(eps), ns = float(-step_size);
+        // Scalars rounded to float from double, as torch passes doubles (1 − β included)
+        // to its float kernels; the bias-correction divide is torch's x · (1/scalar).
+        AdamWScalars s;
+        s.decay_keep = float(1.0 - lr * wd);
+        s.grad_scale = float(grad_scale);
+        s.beta1 = float(beta1), s.one_minus_beta1 = float(1.0 - beta1);
+        s.beta2 = float(beta2), s.one_minus_beta2 = float(1.0 - beta2);
+        s.inv_sqrt_bias_correction2 = 1.0f / float(std::sqrt(bc2));
+        s.eps = float(eps);
+        s.neg_step_size = float(-step_size);
         at::parallel_for(0, p.numel(), 1 << 15, [&](std::int64_t a, std::int64_t b) {
-          adamw_fused_span(pp + a, gp + a, mp + a, vp + a, b - a, keep, gs, b1, omb1, b2, omb2, isb, e,
-                           ns);
+          adamw_update(pp + a, gp + a, mp + a, vp + a, b - a, s);
         });
       } else {
         if (grad_scale != 1.0) g = g * grad_scale;
