@@ -91,11 +91,15 @@ int prepare_child(const std::string& src, const std::string& out, double rate, i
   o.jobs = jobs;
   o.progress = false;
   const PrepareSummary s = prepare_dataset(o);
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);  // CPU time too: on a loaded machine wall time says little
+  const double cpu_s = double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + 1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
   // VmHWM of this process, not the parent's ru_maxrss of children: on Linux that also counts
   // the forked copy of the parent before exec, i.e. the parent's RSS.
   json j = {{"records_seen", s.records_seen},     {"records_written", s.records_written},
             {"records_skipped", s.records_skipped}, {"seconds", s.seconds},
             {"records_per_s", s.records_written / std::max(s.seconds, 1e-9)},
+            {"cpu_s", cpu_s},
             {"start_rss_mb", start_mb},           {"peak_rss_mb", proc_status_mb("VmHWM")}};
   std::printf("CHILD %s\n", j.dump().c_str());
   return 0;
@@ -238,10 +242,11 @@ json rss_sweep(const std::string& real_dir, const std::vector<std::int64_t>& siz
       const std::string store = src + "_store";
       json r = run_child(src, store, 100, jobs);
       r["records"] = n;
-      std::printf("prepare sweep N=%6lld: %lld written in %.2f s = %.0f records/s; peak RSS %.1f MB "
-                  "(%.1f MB at child start, +%.1f MB during prepare)\n",
+      std::printf("prepare sweep N=%6lld: %lld written in %.2f s = %.0f records/s (%.1f CPU s = %.0f us/record); "
+                  "peak RSS %.1f MB (%.1f MB at child start, +%.1f MB during prepare)\n",
                   (long long)n, (long long)r["records_written"].get<std::int64_t>(), r["seconds"].get<double>(),
-                  r["records_per_s"].get<double>(), r["peak_rss_mb"].get<double>(),
+                  r["records_per_s"].get<double>(), r["cpu_s"].get<double>(),
+                  1e6 * r["cpu_s"].get<double>() / double(std::max<std::int64_t>(1, n)), r["peak_rss_mb"].get<double>(),
                   r["start_rss_mb"].get<double>(),
                   r["peak_rss_mb"].get<double>() - r["start_rss_mb"].get<double>());
       std::fflush(stdout);

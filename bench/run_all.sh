@@ -47,7 +47,7 @@ run encoder_ours "$(bin bench_train_step)" --mode encoder --config paper --batch
 run encoder_peer $PY "$ROOT/bench/peer_step.py" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
 run classify "$(bin bench_classify)" --config tiny --threads "$THREADS"
 run classify_bf16 "$(bin bench_classify)" --config tiny --precision bf16 --threads "$THREADS"
-run data "$(bin bench_data_pipeline)" --workers 2 --batch 32
+run data "$(bin bench_data_pipeline)" --workers 2 --batch 32 --rss-sweep 1000,10000,50000
 if [ "$SWEEP" = 1 ]; then
   run sweep "$(bin bench_train_step)" --mode sweep --config tiny --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
 fi
@@ -89,6 +89,7 @@ m_prep = re.search(r"in ([\d.]+) s = (\d+) written records/s; peak RSS (\d+) MB 
 m_load = re.search(r"= (\d+) batches/s \((\d+) records/s\)", data_txt)
 paper_bf16 = pick("step_paper_ours", precision="bf16")
 loader_ratio = (float(m_load.group(2)) / paper_bf16["pairs_per_s"]) if (m_load and paper_bf16) else None
+prep_sweep = pick("data", mode="prepare_sweep")  # bench_data_pipeline --rss-sweep: one child process per N
 
 def fmt(x, d=2):
     return "n/a" if x is None else f"{x:.{d}f}"
@@ -114,12 +115,17 @@ if cls_bf16:
 if m_prep:
     print(f"prepare: {m_prep.group(2)} records/s, peak RSS {m_prep.group(3)} MB; loader {m_load.group(1) if m_load else '?'} "
           f"batches/s = {fmt(loader_ratio, 1)}x the paper bf16 step's consumption")
+if prep_sweep:
+    print("prepare sweep (synthetic PTB-XL 100 Hz, one process per N): " +
+          "; ".join(f"N={r['records']}: {r['records_per_s']:.0f} records/s, {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.1f} MB"
+                    for r in prep_sweep["sizes"]) + f"; growth {prep_sweep['rss_growth']:.3f}x")
 
 targets = {
     "step_vs_peer_same_precision >= 1.3": min(same.values()) if same else None,
     "step_vs_peer_as_shipped >= 2.5": min(shipped.values()) if shipped else None,
     "encoder_roofline_fraction >= 0.60": enc_frac,
     "loader_over_consumption >= 10": loader_ratio,
+    "prepare_rss_growth <= 1.10": prep_sweep["rss_growth"] if prep_sweep else None,
     "classify_ms <= 20": cls["classify_ms"]["median"] if cls else None,
 }
 print()
@@ -133,10 +139,14 @@ doc = {
     "step_vs_peer_as_shipped": {"min": min(shipped.values()) if shipped else None, **shipped},
     "encoder_roofline_fraction": enc_frac,
     "loader_over_consumption": loader_ratio,
-    "prepare_rss_growth": None,
-    "prepare_rss_growth_reason": ("bench_data_pipeline prepares the PTB-XL records in shared/data once (one size) "
-                                  "and reports one peak RSS; it has no synthetic 1,000 vs 50,000-record mode, "
-                                  "so the growth cannot be computed from it"),
+    "prepare_rss_growth": prep_sweep["rss_growth"] if prep_sweep else None,
+    "prepare_sweep": ({"what": (f"prepare of synthetic PTB-XL trees (100 Hz, {prep_sweep['jobs']} jobs) made from the real "
+                                f"records, one fresh process per size; rss_growth = peak({prep_sweep['to_records']}) / "
+                                f"peak({prep_sweep['from_records']})"),
+                       "rss_growth": prep_sweep["rss_growth"], "rss_growth_mb": prep_sweep["rss_growth_mb"],
+                       "sizes": {str(r["records"]): {k: r[k] for k in ("records_per_s", "seconds", "cpu_s", "peak_rss_mb",
+                                                                         "start_rss_mb", "records_written")}
+                                 for r in prep_sweep["sizes"]}} if prep_sweep else None),
     "classify_ms": cls["classify_ms"]["median"] if cls else None,
     "embed_ecgs_per_s": cls["embed_ecgs_per_s"] if cls else None,
     "classify_ms_bf16": cls_bf16["classify_ms"]["median"] if cls_bf16 else None,

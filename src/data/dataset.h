@@ -4,6 +4,7 @@
 // dataset lives in dataset_<name>.cpp.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <stdexcept>
@@ -40,11 +41,19 @@ class SkipRecord : public std::runtime_error {
 struct DatasetPlan {
   std::map<std::string, std::vector<std::string>> label_sets;
   std::vector<DatasetItem> items;  // in store order (deterministic: resume relies on it)
+  // Instead of `items`, for metadata too large to hold per record (PTB-XL's CSV at 50,000+
+  // rows): n_lazy items built on demand by lazy_item(k), from worker threads, so it must be
+  // thread-safe. prepare's memory then stays flat in the number of records.
+  std::int64_t n_lazy = 0;
+  std::function<DatasetItem(std::int64_t)> lazy_item;
   // Called on a worker thread after the record was read; may fill item labels/report, or
   // throw SkipRecord / FormatError. Must be thread-safe (read-only shared state).
   std::function<void(const EcgRecord&, DatasetItem&)> from_record;
   // Adjusts preprocessing per dataset (CPSC: keep the first 5 s). 0 = not used.
   double keep_seconds = 0;
+
+  std::int64_t size() const { return lazy_item ? n_lazy : std::int64_t(items.size()); }
+  DatasetItem item(std::int64_t k) const { return lazy_item ? lazy_item(k) : items[std::size_t(k)]; }
 };
 
 DatasetPlan plan_ptbxl(const PrepareOptions& o);

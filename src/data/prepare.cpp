@@ -1,6 +1,8 @@
 // prepare_dataset (prepare.h): adapter plan → worker threads (read + preprocess + tokenize)
 // → one writer appending in source order → atomic commit. Memory is bounded by a window of
-// at most 4·jobs records in flight, whatever the dataset size.
+// at most 4·jobs records in flight, whatever the dataset size; with a lazy plan (PTB-XL) the
+// per-record metadata is read on the workers too, so nothing is held per record but the skip
+// list (summary.json's) — bench_data_pipeline --rss-sweep measures it.
 #include "data/prepare.h"
 
 #include <algorithm>
@@ -36,6 +38,7 @@ namespace {
 
 struct Outcome {
   bool ok = false;
+  std::string path;             // the record's file (for the skip entry)
   std::vector<std::int16_t> q;  // (n_leads, n_samples) quantised signal
   StoreRecordMeta meta;
   std::string skip_reason;
@@ -90,7 +93,7 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
 
   // Resume only a run with the same fingerprint; anything else starts afresh.
   const std::string journal_path = (fs::path(o.out) / sf::kJournal).string();
-  const std::string fingerprint = options_fingerprint(o, pp, plan.items.size());
+  const std::string fingerprint = options_fingerprint(o, pp, std::size_t(plan.size()));
   bool resumed = false;
   std::optional<ShardWriter> writer;
   if (fs::exists(journal_path)) {
@@ -110,7 +113,7 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
   }
   ShardWriter& w = *writer;
 
-  const std::int64_t n_items = std::int64_t(plan.items.size());
+  const std::int64_t n_items = plan.size();
   const std::int64_t start = std::min<std::int64_t>(w.n_processed(), n_items);
   const std::int64_t end = o.stop_after >= 0 ? std::min(n_items, std::max(start, o.stop_after)) : n_items;
   const int jobs = std::max(1, o.jobs > 0 ? o.jobs : int(std::thread::hardware_concurrency()));
@@ -119,7 +122,16 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
 
   auto process = [&](std::int64_t k) {
     Outcome out;
-    DatasetItem it = plan.items[std::size_t(k)];
+    DatasetItem it;
+    try {
+      // Lazy plans (PTB-XL) read the item's metadata row here, on the worker.
+      it = plan.item(k);
+    } catch (const std::exception& e) {
+      out.path = "record " + std::to_string(k + 1) + " of the dataset listing";
+      out.skip_reason = e.what();
+      return out;
+    }
+    out.path = it.path;
     if (!it.skip_reason.empty()) {
       out.skip_reason = it.skip_reason;
       return out;
@@ -196,9 +208,8 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
         next_write = k + 1;
       }
       cv_work.notify_all();
-      const DatasetItem& it = plan.items[std::size_t(k)];
       if (r.ok) w.append_quantized(r.q.data(), r.meta);
-      else w.skip(it.path, r.skip_reason);
+      else w.skip(r.path, r.skip_reason);
       if (progress) progress->advance(1, std::to_string(w.skipped().size()) + " skipped");
     }
   } catch (...) {
