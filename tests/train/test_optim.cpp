@@ -116,6 +116,12 @@ TEST(AdamW, FusedStepMatchesTorchAdamW) {
     EXPECT_EQ(st.step(), 5);
   }
   EXPECT_EQ(oa->state().size(), ob->state().size());
+  // torch's own step after the fused ones finds the same entries (no second set of moments).
+  for (auto& p : pa) p.mutable_grad() = torch::randn_like(p);
+  oa->step();
+  EXPECT_EQ(oa->state().size(), pa.size());
+  for (const auto& kv : oa->state())
+    EXPECT_EQ(static_cast<torch::optim::AdamWParamState&>(*kv.second).step(), 6);
 }
 
 TEST(AdamW, FusedStepSkipsParametersWithoutGradient) {
