@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -31,12 +32,18 @@ struct Distributed::Impl {
   std::chrono::milliseconds timeout{300000};
 
   void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
+    const auto t0 = std::chrono::steady_clock::now();
     try {
       work->wait(timeout);
     } catch (const std::exception& e) {
-      throw Error(std::string("distributed ") + what + " failed or timed out after " +
-                      std::to_string(timeout.count() / 1000) + " s: " + e.what(),
-                  "a peer process may have died; check the other ranks' output");
+      // Say which it was: a lost connection fails at once, a silent peer at the timeout.
+      const double waited =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      char when[96];
+      std::snprintf(when, sizeof when, " failed after %.1f s (collective timeout %lld s): ",
+                    waited, (long long)(timeout.count() / 1000));
+      throw Error(std::string("distributed ") + what + when + e.what(),
+                  "a peer process may have died or stalled; check the other ranks' output");
     }
   }
 };

@@ -593,7 +593,7 @@ void peer_fault_scenario(PeerFault fault, int timeout_s) {
   if (fault == PeerFault::kStalled) {
     // Nothing but the timeout can have ended the wait: not before it, and it is named.
     EXPECT_GE(took, 0.9 * timeout_s);
-    EXPECT_TRUE(contains(err, "after " + std::to_string(timeout_s) + " s")) << err;
+    EXPECT_TRUE(contains(err, "timeout " + std::to_string(timeout_s) + " s")) << err;
   }
   fs::remove_all(dir);
 }
