@@ -255,7 +255,7 @@ json measure_encoder(const Config& c, int64_t batch, bool bf16, int warmup, int 
   auto x = torch::randn({batch, m, e.width});
   auto params = enc->parameters();
   const torch::Device cpu(torch::kCPU);
-  auto t = time_steps(warmup, steps, [&] {
+  auto one_step = [&] {
     drop_gradients(params);
     torch::Tensor loss;
     {
@@ -264,7 +264,12 @@ json measure_encoder(const Config& c, int64_t batch, bool bf16, int warmup, int 
     }
     loss.backward();
     adamw_step(*opt);
-  });
+  };
+  auto t = time_steps(warmup, steps, one_step);
+  if (const char* trace = std::getenv("CGDMER_BENCH_TRACE")) {  // as in measure_step
+    torch::autograd::profiler::RecordProfile rp(std::string(trace) + ".encoder." + (bf16 ? "bf16" : "fp32") + ".json");
+    one_step();
+  }
   const double f = encoder_only_flops(c, batch);
   json r = {{"mode", "encoder"},
             {"impl", "cpp"},
