@@ -207,24 +207,24 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   f.commit();
 }
 
-CheckpointMeta read_checkpoint_meta(const std::string& path) {
+CheckpointReader::CheckpointReader(const std::string& path)
+    : path_(path), archive_(std::make_unique<torch::serialize::InputArchive>()) {
   const std::string payload = read_payload(path);
-  torch::serialize::InputArchive ar;
-  ar.load_from(payload.data(), payload.size());
-  return meta_from_archive(ar, path);
+  archive_->load_from(payload.data(), payload.size());
+  meta_ = meta_from_archive(*archive_, path);
 }
 
-CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model,
-                               torch::optim::Optimizer* opt,
-                               const std::string& expect_model_hash,
-                               torch::Tensor* torch_rng_state) {
-  const std::string payload = read_payload(path);
-  torch::serialize::InputArchive ar;
-  ar.load_from(payload.data(), payload.size());
-  CheckpointMeta meta = meta_from_archive(ar, path);
-  if (!expect_model_hash.empty() && meta.model_hash != expect_model_hash)
+CheckpointReader::~CheckpointReader() = default;
+CheckpointReader::CheckpointReader(CheckpointReader&&) noexcept = default;
+
+void CheckpointReader::load(torch::nn::Module& model, torch::optim::Optimizer* opt,
+                            const std::string& expect_model_hash,
+                            torch::Tensor* torch_rng_state) {
+  const std::string& path = path_;
+  auto& ar = *archive_;
+  if (!expect_model_hash.empty() && meta_.model_hash != expect_model_hash)
     throw ConfigError(path + ": checkpoint is of another model configuration (model_hash " +
-                          meta.model_hash + ", this config has " + expect_model_hash + ")",
+                          meta_.model_hash + ", this config has " + expect_model_hash + ")",
                       "resume/load with the config the checkpoint was trained with (its "
                       "config.toml), or start a new run folder");
   try {
@@ -247,7 +247,19 @@ CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model
     throw FormatError(path, std::string("checkpoint does not fit the model: ") +
                                 e.what_without_backtrace());
   }
-  return meta;
+}
+
+CheckpointMeta read_checkpoint_meta(const std::string& path) {
+  return CheckpointReader(path).meta();
+}
+
+CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model,
+                               torch::optim::Optimizer* opt,
+                               const std::string& expect_model_hash,
+                               torch::Tensor* torch_rng_state) {
+  CheckpointReader reader(path);
+  reader.load(model, opt, expect_model_hash, torch_rng_state);
+  return reader.meta();
 }
 
 std::string checkpoint_dir(const std::string& run_dir) {

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -60,11 +61,31 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer* opt, const CheckpointMeta& meta,
                      const torch::Tensor& torch_rng_state = {});
 
-// Validates framing and reads the meta only (cheap enough to list a run's checkpoints).
+// A checkpoint file read, verified (framing, checksum) and parsed once: its meta first (the
+// model to load into is built from the meta's config), then its tensors, without reading a
+// multi-GB file twice.
+class CheckpointReader {
+ public:
+  explicit CheckpointReader(const std::string& path);
+  ~CheckpointReader();
+  CheckpointReader(CheckpointReader&&) noexcept;
+  const CheckpointMeta& meta() const { return meta_; }
+  const std::string& path() const { return path_; }
+  // Loads into `model` (and `opt` when non-null). expect_model_hash non-empty → a checkpoint
+  // of another model shape is refused with ConfigError naming both hashes.
+  void load(torch::nn::Module& model, torch::optim::Optimizer* opt,
+            const std::string& expect_model_hash, torch::Tensor* torch_rng_state = nullptr);
+
+ private:
+  std::string path_;
+  std::unique_ptr<torch::serialize::InputArchive> archive_;
+  CheckpointMeta meta_;
+};
+
+// Validates framing and reads the meta (the whole file is read and checksummed).
 CheckpointMeta read_checkpoint_meta(const std::string& path);
 
-// Loads into `model` (and `opt` when non-null). expect_model_hash non-empty → a checkpoint
-// of another model shape is refused with ConfigError naming both hashes.
+// CheckpointReader(path).load(...), returning the meta.
 CheckpointMeta load_checkpoint(const std::string& path, torch::nn::Module& model,
                                torch::optim::Optimizer* opt,
                                const std::string& expect_model_hash,

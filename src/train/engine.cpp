@@ -2,6 +2,7 @@
 #include "train/engine.h"
 
 #include <chrono>
+#include <optional>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -205,12 +206,13 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
   // ---- Configuration: resolved once (a resumed run takes its saved config). ----
   Config cfg;
   std::string resume_ckpt;
+  std::optional<CheckpointReader> resume_reader;  // read once: config now, tensors below
   if (!opt.resume.empty()) {
     resume_ckpt = latest_checkpoint(opt.resume);
     if (resume_ckpt.empty())
       throw IoError(opt.resume, "no checkpoint to resume from (checkpoints/step-*.ckpt)");
-    auto meta = read_checkpoint_meta(resume_ckpt);
-    cfg = Config::from_toml(meta.config_toml, resume_ckpt);
+    resume_reader.emplace(resume_ckpt);
+    cfg = Config::from_toml(resume_reader->meta().config_toml, resume_ckpt);
     for (const auto& o : opt.overrides) cfg.apply_override(o);
   } else {
     cfg = Config::load(opt.config, opt.overrides);
@@ -277,7 +279,9 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
   state.shuffle_seed = seed;
   state.world_size = dist.world_size();
   if (!resume_ckpt.empty()) {
-    auto meta = load_checkpoint(resume_ckpt, *model, optimizer.get(), cfg.model_hash());
+    resume_reader->load(*model, optimizer.get(), cfg.model_hash());
+    const CheckpointMeta meta = resume_reader->meta();
+    resume_reader.reset();  // the file's bytes are no longer needed
     if (meta.state.world_size != dist.world_size())
       throw ConfigError(resume_ckpt + ": checkpoint was written by " +
                         std::to_string(meta.state.world_size) + " ranks, this run has " +

@@ -18,12 +18,12 @@ CgDmer load_model_for_inference(const std::string& ckpt_or_run_dir, Config* cfg_
     if (path.empty())
       throw IoError(ckpt_or_run_dir, "run folder has no checkpoint (checkpoints/*.ckpt)");
   }
-  const CheckpointMeta meta = read_checkpoint_meta(path);
-  Config cfg = Config::from_toml(meta.config_toml, path);
+  CheckpointReader reader(path);  // read once: meta (→ config → model), then the weights
+  Config cfg = Config::from_toml(reader.meta().config_toml, path);
   // No dependence on hf_weights files at load time: the checkpoint holds every weight.
   cfg.text.hf_weights.clear();
   CgDmer model(cfg);
-  load_checkpoint(path, *model, nullptr, cfg.model_hash());
+  reader.load(*model, nullptr, cfg.model_hash());
   model->eval();
   if (cfg_out) *cfg_out = cfg;
   return model;
