@@ -43,6 +43,10 @@ Runner setup(CLI::App& app, const std::string& default_mode) {
       ->check(CLI::IsMember({"honest", "merl"}));
   app.add_option("--mode", *mode, "linear | zeroshot | both")->check(CLI::IsMember({"linear", "zeroshot", "both"}));
   app.add_flag("--merl-bugs", o->merl_bugs, "reproduce MERL's label bugs (sub-class column order, CSN substrings)");
+  app.add_option("--merl-splits", o->merl_splits,
+                 "MERL's finetune/data_split folder: train/val/test = the records its CSVs list, in "
+                 "their order (default: strat_fold for PTB-XL, MERL's random split otherwise)")
+      ->check(CLI::ExistingDirectory);
   app.add_option("--prompts", o->prompts, "class prompt JSON (default: bundled MERL CKEPE prompts)");
   app.add_option("--epochs", o->epochs, "linear-probe epochs")->check(CLI::PositiveNumber);
   app.add_option("--batch", o->feature_batch, "feature-extraction batch size")->check(CLI::PositiveNumber);

@@ -21,6 +21,7 @@
 #include "data/splits.h"
 #include "eval/features.h"
 #include "eval/linear_probe.h"
+#include "eval/merl_splits.h"
 #include "eval/model_loading.h"
 #include "eval/tasks.h"
 #include "eval/zero_shot.h"
@@ -55,33 +56,48 @@ torch::Tensor labels_of(const ShardStore& store, const std::vector<std::int64_t>
 
 TaskSplit make_split(const ShardStore& store, const TaskDef& task, const EvaluateOptions& opt) {
   const auto m = match_label_set(task, store.info().label_sets, store.dir());
-  std::vector<std::int64_t> kept;
-  bool has_folds = false;
-  for (std::int64_t i = 0; i < store.size(); ++i) {
-    const auto all = store.labels(i, m.set);
-    bool any = false;
-    for (int c : m.column) any = any || all[c];
-    if (any) kept.push_back(i);  // MERL's split CSVs hold only records with ≥ 1 task label
-    has_folds = has_folds || store.fold(i) > 0;
-  }
   TaskSplit s;
-  if (has_folds) {
-    for (auto i : kept) {
-      const int f = store.fold(i);
-      (f == opt.test_fold ? s.test : f == opt.val_fold ? s.val : s.train).push_back(i);
+  bool has_folds = false;
+  if (!opt.merl_splits.empty()) {  // MERL's released CSVs: membership and row order
+    auto ms = merl_task_split(opt.merl_splits, task.name, store);
+    if (ms.missing > 0) {
+      std::string ex;
+      for (const auto& k : ms.missing_examples) ex += (ex.empty() ? "" : ", ") + k;
+      spdlog::warn("task {}: {} records of MERL's split files are not in {} (e.g. {}); the "
+                   "numbers are over the {} that are",
+                   task.name, ms.missing, store.dir(), ex,
+                   ms.train.size() + ms.val.size() + ms.test.size());
     }
+    s.train = std::move(ms.train), s.val = std::move(ms.val), s.test = std::move(ms.test);
   } else {
-    const auto a = train_test_split(std::int64_t(kept.size()), std::nullopt, 0.2, 42);
-    const auto b = train_test_split(std::int64_t(a.train.size()), std::nullopt, 0.1, 42);
-    for (auto k : a.test) s.test.push_back(kept[k]);
-    for (auto k : b.train) s.train.push_back(kept[a.train[k]]);
-    for (auto k : b.test) s.val.push_back(kept[a.train[k]]);
+    std::vector<std::int64_t> kept;
+    for (std::int64_t i = 0; i < store.size(); ++i) {
+      const auto all = store.labels(i, m.set);
+      bool any = false;
+      for (int c : m.column) any = any || all[c];
+      if (any) kept.push_back(i);  // MERL's split CSVs hold only records with ≥ 1 task label
+      has_folds = has_folds || store.fold(i) > 0;
+    }
+    if (has_folds) {
+      for (auto i : kept) {
+        const int f = store.fold(i);
+        (f == opt.test_fold ? s.test : f == opt.val_fold ? s.val : s.train).push_back(i);
+      }
+    } else {
+      const auto a = train_test_split(std::int64_t(kept.size()), std::nullopt, 0.2, 42);
+      const auto b = train_test_split(std::int64_t(a.train.size()), std::nullopt, 0.1, 42);
+      for (auto k : a.test) s.test.push_back(kept[k]);
+      for (auto k : b.train) s.train.push_back(kept[a.train[k]]);
+      for (auto k : b.test) s.val.push_back(kept[a.train[k]]);
+    }
   }
   if (s.train.empty() || s.test.empty())
     throw ConfigError(store.dir() + ": task " + task.name + " has " + std::to_string(s.train.size()) +
                           " training and " + std::to_string(s.test.size()) + " test records",
-                      has_folds ? "check --val-fold/--test-fold against the store's strat_fold values"
-                                : "the store holds too few labelled records");
+                      !opt.merl_splits.empty()
+                          ? "the store holds too few of the records in MERL's split files"
+                      : has_folds ? "check --val-fold/--test-fold against the store's strat_fold values"
+                                  : "the store holds too few labelled records");
   const bool csn_bug = opt.merl_bugs && task.name == "csn";
   s.y_train = labels_of(store, s.train, m, csn_bug, task.classes);
   s.y_val = labels_of(store, s.val, m, csn_bug, task.classes);
@@ -346,6 +362,11 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
        << " Linear layer on frozen features (mean of all tokens → LayerNorm), BCE, Adam lr 1e-3, "
           "wd 1e-4, batch 16, "
        << opt.epochs << " epochs, seed " << opt.seed
+       << ". Splits: "
+       << (opt.merl_splits.empty() ? "PTB-XL strat_fold (val " + std::to_string(opt.val_fold) +
+                                         ", test " + std::to_string(opt.test_fold) +
+                                         "), others MERL's random 0.2 / 0.1 split"
+                                   : "MERL's split CSVs (" + opt.merl_splits + ")")
        << ". 1 %/10 % = train_test_split(train, train_size=r, random_state=42). MERL label bugs: "
        << (opt.merl_bugs ? "reproduced" : "fixed") << ".\n\n";
   }

@@ -7,9 +7,10 @@
 // test_fold), keeping only records with ≥ 1 label in the task (as MERL's split CSVs do);
 // stores without folds (CPSC 2018, CSN) are split like MERL's preprocessing:
 // train_test_split(test_size=0.2, rs=42), then test_size=0.1 on the rest for val — over the
-// store's record order, which need not be MERL's CSV row order (MERL's own split CSVs are not
-// read yet). The 1 % / 10 % training subsets are train_test_split(train, train_size=r/100,
-// random_state=42) exactly as MERL (sklearn-exact port in data/splits.h).
+// store's record order, which need not be MERL's CSV row order. The 1 % / 10 % training subsets are train_test_split(train, train_size=r/100,
+// random_state=42) exactly as MERL (sklearn-exact port in data/splits.h). With `merl_splits`
+// (MERL's released finetune/data_split folder) a task's train/val/test are the records its
+// CSVs list, in their row order (eval/merl_splits.h).
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,7 @@ struct EvaluateOptions {
   std::string protocol = "honest";
   bool linear = true, zeroshot = true;
   bool merl_bugs = false;
+  std::string merl_splits;             // MERL's finetune/data_split folder: use its CSVs' splits
   std::string prompts;                 // "" = bundled CKEPE prompts
   std::string out_dir;
   int epochs = 100;
