@@ -17,9 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
-#include "data/shard_writer.h"
 #include "model/cgdmer_model.h"
 #include "spawn_self.h"
+#include "tiny_run.h"
 #include "train/checkpoint.h"
 #include "train/collate.h"
 #include "train/engine.h"
@@ -29,57 +29,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// 40 records, 12 leads × 200 samples, smooth random signals; reports of 6–20 random ids.
-std::string synthetic_store() {
-  static std::string dir;
-  if (!dir.empty()) return dir;
-  if (const char* shared = std::getenv("CGDMER_TEST_STORE")) return dir = shared;  // a child
-  dir = (fs::temp_directory_path() / ("cgdmer_test_engine_store_" + std::to_string(getpid())))
-            .string();
-  fs::remove_all(dir);
-  StoreLayout lay;
-  lay.dataset = "folder";
-  lay.n_leads = 12;
-  lay.n_samples = 200;
-  lay.fs = 100;
-  lay.preprocessing_hash = "synthetic";
-  for (const char* n : {"I", "II", "III", "aVR", "aVF", "aVL", "V1", "V2", "V3", "V4", "V5", "V6"})
-    lay.lead_names.push_back(n);
-  lay.max_text_len = 32;
-  auto w = ShardWriter::create(dir, lay);
-  std::mt19937_64 rng(7);
-  std::vector<float> sig(12 * 200);
-  for (int r = 0; r < 40; ++r) {
-    for (int l = 0; l < 12; ++l)
-      for (int s = 0; s < 200; ++s)
-        sig[size_t(l * 200 + s)] =
-            0.5f + 0.4f * float(std::sin(0.05 * s * (1 + r % 5) + l)) * float(rng() % 100) / 100.f;
-    StoreRecordMeta m;
-    m.id = "r" + std::to_string(r);
-    m.path = m.id;
-    m.report = "synthetic";
-    m.tokens.push_back(101);
-    const int n = 6 + int(rng() % 15);
-    for (int i = 0; i < n; ++i) m.tokens.push_back(200 + int(rng() % 200));
-    m.tokens.push_back(102);
-    w.append(sig.data(), m);
-  }
-  w.commit();
-  std::atexit([] { fs::remove_all(dir); });
-  return dir;
-}
-
-std::vector<std::string> tiny_overrides() {
-  return {"ecg.n_samples=200", "ecg.patch_size=20", "ecg.tokenizer_channels=8",
-          "ecg.width=32", "ecg.depth=1", "ecg.heads=2", "ecg.decoder_width=16",
-          "ecg.decoder_depth=1", "ecg.decoder_heads=2", "text.vocab_size=512",
-          "text.width=32", "text.depth=1", "text.heads=2", "text.intermediate=64",
-          "text.max_len=24", "text.max_position=32", "text.dropout=0.1",
-          "text.n_sentinels=8", "text.decoder_width=16", "text.decoder_depth=1",
-          "text.decoder_heads=2", "text.decoder_max_len=16", "head.dim=16", "head.hidden=16",
-          "train.batch_size=4", "train.lr=1e-3", "train.log_every=1", "train.keep_last=2",
-          "train.loader_workers=1"};
-}
+using cgdmer::testing::synthetic_store;
+using cgdmer::testing::tiny_overrides;
 
 PretrainOptions base_options(const std::string& out) {
   PretrainOptions o;

@@ -41,9 +41,9 @@
 #include "core/error.h"
 #include "data/prepare.h"
 #include "data/shard_store.h"
-#include "data/shard_writer.h"
 #include "model/cgdmer_model.h"
 #include "spawn_self.h"
+#include "tiny_run.h"
 #include "train/checkpoint.h"
 #include "train/engine.h"
 #include "train/optim.h"
@@ -58,61 +58,15 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// 40 records, 12 leads × 200 samples, smooth random signals; reports of 6–20 random ids
-// (the store of test_engine.cpp; children get the parent's through CGDMER_TEST_FAULTS_STORE).
-std::string synthetic_store() {
-  static std::string dir;
-  if (!dir.empty()) return dir;
-  if (const char* shared = std::getenv("CGDMER_TEST_FAULTS_STORE")) return dir = shared;
-  dir = (fs::temp_directory_path() / ("cgdmer_test_faults_store_" + std::to_string(getpid())))
-            .string();
-  fs::remove_all(dir);
-  StoreLayout lay;
-  lay.dataset = "folder";
-  lay.n_leads = 12;
-  lay.n_samples = 200;
-  lay.fs = 100;
-  lay.preprocessing_hash = "synthetic";
-  for (const char* n : {"I", "II", "III", "aVR", "aVF", "aVL", "V1", "V2", "V3", "V4", "V5", "V6"})
-    lay.lead_names.push_back(n);
-  lay.max_text_len = 32;
-  auto w = ShardWriter::create(dir, lay);
-  std::mt19937_64 rng(7);
-  std::vector<float> sig(12 * 200);
-  for (int r = 0; r < 40; ++r) {
-    for (int l = 0; l < 12; ++l)
-      for (int s = 0; s < 200; ++s)
-        sig[size_t(l * 200 + s)] =
-            0.5f + 0.4f * float(std::sin(0.05 * s * (1 + r % 5) + l)) * float(rng() % 100) / 100.f;
-    StoreRecordMeta m;
-    m.id = "r" + std::to_string(r);
-    m.path = m.id;
-    m.report = "synthetic";
-    m.tokens.push_back(101);
-    const int n = 6 + int(rng() % 15);
-    for (int i = 0; i < n; ++i) m.tokens.push_back(200 + int(rng() % 200));
-    m.tokens.push_back(102);
-    w.append(sig.data(), m);
-  }
-  w.commit();
-  std::atexit([] { fs::remove_all(dir); });
-  return dir;
-}
+using cgdmer::testing::synthetic_store;
 
 // The tiny model of test_engine.cpp, all loss terms on; keep_last high so the tests can
 // compare the checkpoints before and after a skipped step.
 PretrainOptions base_options(const std::string& out) {
   PretrainOptions o;
   o.config = "tiny";
-  o.overrides = {"ecg.n_samples=200", "ecg.patch_size=20", "ecg.tokenizer_channels=8",
-                 "ecg.width=32", "ecg.depth=1", "ecg.heads=2", "ecg.decoder_width=16",
-                 "ecg.decoder_depth=1", "ecg.decoder_heads=2", "text.vocab_size=512",
-                 "text.width=32", "text.depth=1", "text.heads=2", "text.intermediate=64",
-                 "text.max_len=24", "text.max_position=32", "text.dropout=0.1",
-                 "text.n_sentinels=8", "text.decoder_width=16", "text.decoder_depth=1",
-                 "text.decoder_heads=2", "text.decoder_max_len=16", "head.dim=16",
-                 "head.hidden=16", "train.batch_size=4", "train.lr=1e-3", "train.log_every=1",
-                 "train.keep_last=20", "train.loader_workers=1"};
+  o.overrides = cgdmer::testing::tiny_overrides();
+  o.overrides.push_back("train.keep_last=20");  // later value wins over keep_last=2
   o.data = synthetic_store();
   o.out = out;
   o.seed = 5;
@@ -545,7 +499,7 @@ void peer_fault_scenario(PeerFault fault, int timeout_s) {
          "CGDMER_TEST_FAULTS_DIR=" + dir.string(),
          "CGDMER_TEST_FAULTS_PORT=" + std::to_string(port),
          "CGDMER_TEST_FAULTS_TIMEOUT=" + std::to_string(timeout_s),
-         "CGDMER_TEST_FAULTS_STORE=" + synthetic_store()});
+         "CGDMER_TEST_STORE=" + synthetic_store()});
   };
   const pid_t r0 = spawn_rank(0), r1 = spawn_rank(1);
   ASSERT_GT(r0, 0);
