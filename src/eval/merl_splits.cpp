@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "core/error.h"
-#include "io/csv.h"
+#include "data/splits.h"
 
 namespace cgdmer {
 namespace {
@@ -42,8 +42,8 @@ std::vector<std::string> merl_split_files(const std::string& split_dir, const st
 }
 
 std::vector<std::string> merl_split_keys(const std::string& csv_path) {
-  const CsvTable t = CsvTable::read(csv_path);
-  const auto& h = t.header();
+  const SplitTable t = read_merl_split_csv(csv_path);  // also checks the label columns
+  const auto& h = t.header;
   int c = -1;
   bool stem = false;
   if (column_index(h, "filename_hr") >= 0) c = column_index(h, "ecg_id");  // PTB-XL
@@ -53,12 +53,12 @@ std::vector<std::string> merl_split_keys(const std::string& csv_path) {
     throw FormatError(csv_path, "no record key column: expected ecg_id + filename_hr (PTB-XL), "
                                 "filename (ICBEB) or ecg_path (CSN) as in MERL's data_split");
   std::vector<std::string> keys;
-  keys.reserve(t.n_rows());
-  for (std::size_t r = 0; r < t.n_rows(); ++r) {
-    const auto& row = t.row(r);
-    if (int(row.size()) <= c || row[std::size_t(c)].empty())
+  keys.reserve(t.rows.size());
+  for (std::size_t r = 0; r < t.rows.size(); ++r) {
+    const std::string& v = t.rows[r][std::size_t(c)];  // rows have the header's width
+    if (v.empty())
       throw FormatError(csv_path, "row " + std::to_string(r + 2) + " has no " + h[std::size_t(c)]);
-    keys.push_back(stem ? fs::path(row[std::size_t(c)]).stem().string() : row[std::size_t(c)]);
+    keys.push_back(stem ? fs::path(v).stem().string() : v);
   }
   return keys;
 }
