@@ -89,7 +89,7 @@ double clip_gradients(const std::vector<torch::Tensor>& params, double max_norm)
 
 void drop_gradients(const std::vector<torch::Tensor>& params) {
   for (const auto& p : params)
-    if (p.grad().defined()) const_cast<torch::Tensor&>(p).mutable_grad() = torch::Tensor();
+    if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
 }
 
 namespace {
