@@ -14,11 +14,10 @@
 #include "data/shard_store.h"
 #include "eval/features.h"
 #include "eval/linear_probe.h"
-#include "eval/model_loading.h"
 #include "eval/tsne.h"
 #include "metrics/trustworthiness.h"
 #include "plot/chart.h"
-#include "train/checkpoint.h"
+#include "model/model_loading.h"
 
 namespace cgdmer::cli {
 namespace {

@@ -7,9 +7,8 @@
 
 #include "core/error.h"
 #include "io/ecg_readers.h"
-#include "model/runtime.h"
 #include "data/shard_store_format.h"
-#include "train/checkpoint.h"
+#include "model/model_loading.h"
 
 namespace cgdmer {
 namespace fs = std::filesystem;
@@ -121,13 +120,6 @@ std::vector<std::string> find_record_files(const std::string& dir) {
   if (ec) throw IoError(dir, "cannot list folder: " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
-}
-
-bool use_bf16(const std::string& precision) {
-  if (precision == "fp32") return false;
-  if (precision == "bf16") return true;
-  if (precision == "auto") return cpu_has_native_bf16();
-  throw ConfigError("precision must be fp32, bf16 or auto, not '" + precision + "'");
 }
 
 }  // namespace cgdmer

@@ -46,7 +46,4 @@ bool is_store_dir(const std::string& dir);
 // .hea beside it (CPSC 2018 MAT v5).
 std::vector<std::string> find_record_files(const std::string& dir);
 
-// "auto" → bf16 where the CPU runs it natively; ConfigError for anything but fp32/bf16/auto.
-bool use_bf16(const std::string& precision);
-
 }  // namespace cgdmer

@@ -32,7 +32,8 @@
 #include "serve/retrieve.h"
 #include "serve/serving_model.h"
 #include "text/tokenizer.h"
-#include "train/checkpoint.h"
+#include "model/checkpoint_file.h"
+#include "model/model_loading.h"
 
 namespace fs = std::filesystem;
 using namespace cgdmer;

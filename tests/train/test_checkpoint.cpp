@@ -1,10 +1,12 @@
 // Checkpoint files: round trip of model + AdamW state + meta (the next step after loading is
 // bit-identical to the next step without saving), refusal of truncated/corrupted files and
-// of another model configuration, keep-last-k pruning, best marking, and no partial file
+// of another model configuration, the FNV-1a-64 checksum (format 2) and format-1 files still
+// read, the recorded training data, keep-last-k pruning, best marking, and no partial file
 // under the final name when the writer is killed (SIGKILL) during a save.
 #include <signal.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -12,7 +14,9 @@
 #include <gtest/gtest.h>
 
 #include "core/atomic_file.h"
+#include "config/config.h"
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "spawn_self.h"
 #include "train/checkpoint.h"
 #include "train/optim.h"
@@ -58,10 +62,12 @@ CheckpointMeta meta_for(const std::string& hash, std::int64_t step) {
   m.store_version = 1;
   m.store_hash = "abc";
   m.store_records = 10;
-  m.state.step = step;
-  m.state.epoch = 2;
-  m.state.loader = {2, 7};
-  m.state.text_rng_state = "1 2 3";
+  TrainState s;
+  s.step = step;
+  s.epoch = 2;
+  s.loader = {2, 7};
+  s.seed = 9;
+  m.train_state = to_json(s);
   return m;
 }
 
@@ -81,12 +87,14 @@ TEST(Checkpoint, RoundTripContinuesBitIdentically) {
   auto opt2 = make_adamw(net2, 1e-2, 0.01);
   torch::Tensor rng;
   auto meta = load_checkpoint(path, net2, opt2.get(), "h1", &rng);
-  EXPECT_EQ(meta.state.step, 3);
-  EXPECT_EQ(meta.state.loader.epoch, 2);
-  EXPECT_EQ(meta.state.loader.next_batch, 7);
-  EXPECT_EQ(meta.state.text_rng_state, "1 2 3");
+  const TrainState st = train_state_of(meta);
+  EXPECT_EQ(st.step, 3);
+  EXPECT_EQ(st.loader.epoch, 2);
+  EXPECT_EQ(st.loader.next_batch, 7);
+  EXPECT_EQ(st.seed, 9u);
   EXPECT_EQ(meta.store_hash, "abc");
-  EXPECT_FALSE(std::isfinite(meta.state.best_val));
+  EXPECT_EQ(meta.format_version, kCheckpointFormatVersion);
+  EXPECT_FALSE(std::isfinite(st.best_val));
   EXPECT_TRUE(torch::equal(rng, torch::tensor({5, 6})));
   for (int i = 3; i < 6; ++i) {
     const double l1 = train_step(net, *opt, i), l2 = train_step(net2, *opt2, i);
@@ -151,14 +159,14 @@ TEST(Checkpoint, KeepLastKAndBest) {
   EXPECT_EQ(latest_checkpoint(dir.string()), checkpoint_path(dir.string(), 40));
   EXPECT_FALSE(fs::exists(checkpoint_path(dir.string(), 50) + ".tmp.999"));
   // best survives pruning of its step file
-  EXPECT_EQ(read_checkpoint_meta(best_checkpoint_path(dir.string())).state.step, 20);
+  EXPECT_EQ(train_state_of(read_checkpoint_meta(best_checkpoint_path(dir.string()))).step, 20);
   fs::remove_all(dir);
 }
 
 // Child: saves a ~40 MB checkpoint over and over under one final name until killed.
-TEST(CheckpointWorker, SaveForever) {
+TEST(CheckpointWorker, DISABLED_SaveForever) {
   const char* path = std::getenv("CGDMER_TEST_SAVE_LOOP");
-  if (!path) GTEST_SKIP() << "helper process of Checkpoint.KillDuringSaveLeavesNoPartialFile";
+  ASSERT_NE(path, nullptr) << "a worker body: run only by spawn_self(), which sets its environment";
   Net net(2500);  // 4·2500 + 2500² ≈ 6.3 M params
   for (std::int64_t s = 1;; ++s) save_checkpoint(path, net, nullptr, meta_for("h", s));
 }
@@ -168,7 +176,7 @@ TEST(Checkpoint, KillDuringSaveLeavesNoPartialFile) {
   const std::string path = (dir / "c.ckpt").string();
   int mid_save_kills = 0;
   for (int attempt = 0; attempt < 4 && mid_save_kills == 0; ++attempt) {
-    pid_t child = cgdmer::testing::spawn_self("CheckpointWorker.SaveForever",
+    pid_t child = cgdmer::testing::spawn_self("CheckpointWorker.DISABLED_SaveForever",
                                               {"CGDMER_TEST_SAVE_LOOP=" + path});
     ASSERT_GT(child, 0);
     // Wait for the first complete file, then for a save in progress, then SIGKILL.
@@ -191,3 +199,93 @@ TEST(Checkpoint, KillDuringSaveLeavesNoPartialFile) {
   EXPECT_GT(mid_save_kills, 0) << "never managed to kill the writer during a save";
   fs::remove_all(dir);
 }
+
+namespace {
+std::uint64_t u64_at(const std::string& s, std::size_t off) {
+  std::uint64_t v;
+  std::memcpy(&v, s.data() + off, sizeof v);
+  return v;
+}
+}  // namespace
+
+// Format 2's trailer is the real FNV-1a-64 of the payload (an independent reader can check it);
+// a format-1 file (checksum from the mistyped basis of earlier cgdmer) still reads, and the same
+// file claiming format 2 is refused as corrupted.
+TEST(Checkpoint, ChecksumIsFnv1a64AndFormat1StillReads) {
+  auto dir = temp_dir("fmt");
+  Net net;
+  const std::string path = (dir / "c.ckpt").string();
+  save_checkpoint(path, net, nullptr, meta_for("h", 1));
+  const std::string raw = read_file(path);
+  const std::size_t header = 24, payload = u64_at(raw, 16);
+  ASSERT_EQ(raw.size(), header + payload + 8);
+  const std::string body = raw.substr(header, payload);
+  EXPECT_EQ(u64_at(raw, header + payload), fnv1a64(body));
+
+  std::string v1 = raw;
+  const std::uint32_t one = 1;
+  std::memcpy(v1.data() + 8, &one, 4);
+  const std::uint64_t legacy = fnv1a64_mistyped_basis(body);
+  std::memcpy(v1.data() + header + payload, &legacy, 8);
+  const std::string v1_path = (dir / "v1.ckpt").string();
+  std::ofstream(v1_path, std::ios::binary).write(v1.data(), std::streamsize(v1.size()));
+  const auto meta = read_checkpoint_meta(v1_path);
+  EXPECT_EQ(meta.format_version, 1u);
+  EXPECT_EQ(train_state_of(meta).step, 1);
+
+  std::string lying = v1;  // format-1 checksum under a format-2 header
+  const std::uint32_t two = 2;
+  std::memcpy(lying.data() + 8, &two, 4);
+  const std::string lying_path = (dir / "lying.ckpt").string();
+  std::ofstream(lying_path, std::ios::binary).write(lying.data(), std::streamsize(lying.size()));
+  EXPECT_THROW(read_checkpoint_meta(lying_path), FormatError);
+  fs::remove_all(dir);
+}
+
+// The stored model hash may predate a hash or config-key change: the checkpoint's own config,
+// hashed by this build, is what decides whether it is the same model.
+TEST(Checkpoint, ModelHashRecomputedFromTheStoredConfig) {
+  auto dir = temp_dir("hash");
+  Net net;
+  const Config cfg = Config::load("tiny");
+  CheckpointMeta m = meta_for("0123456789abcdef", 1);  // what an older build wrote
+  m.config_toml = cfg.to_toml();
+  const std::string path = (dir / "c.ckpt").string();
+  save_checkpoint(path, net, nullptr, m);
+  EXPECT_NO_THROW(load_checkpoint(path, net, nullptr, cfg.model_hash()));
+  Config other = cfg;
+  other.ecg.depth += 1;
+  EXPECT_THROW(load_checkpoint(path, net, nullptr, other.model_hash()), ConfigError);
+  fs::remove_all(dir);
+}
+
+TEST(Checkpoint, TrainingDataRoundTripAndAbsence) {
+  auto dir = temp_dir("data");
+  Net net;
+  CheckpointMeta m = meta_for("h", 1);
+  TrainingData d;
+  d.store = "stores/ptbxl";
+  d.dataset = "ptbxl";
+  d.preprocessing_hash = "feed";
+  d.store_records = 5;
+  d.folds = {1, 2};
+  d.record_ids = {"1", "7"};
+  d.val_store = "stores/ptbxl";
+  d.val_folds = {9};
+  m.training_data = to_json(d);
+  const std::string with = (dir / "with.ckpt").string(), without = (dir / "without.ckpt").string();
+  save_checkpoint(with, net, nullptr, m);
+  save_checkpoint(without, net, nullptr, meta_for("h", 1));
+  TrainingData back;
+  ASSERT_TRUE(training_data_of(read_checkpoint_meta(with), &back));
+  EXPECT_EQ(back.record_ids, d.record_ids);
+  EXPECT_EQ(back.folds, d.folds);
+  EXPECT_EQ(back.val_folds, d.val_folds);
+  EXPECT_EQ(back.dataset, "ptbxl");
+  EXPECT_FALSE(training_data_of(read_checkpoint_meta(without), &back));
+  CheckpointMeta export_meta = meta_for("h", 1);
+  export_meta.train_state = nullptr;  // an inference export holds no loop state
+  EXPECT_THROW(train_state_of(export_meta), FormatError);
+  fs::remove_all(dir);
+}
+
