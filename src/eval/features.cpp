@@ -10,17 +10,13 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "core/progress.h"
 #include "model/compat.h"
-#include "model/runtime.h"
+#include "model/precision.h"
 
 namespace cgdmer {
 namespace {
-
-std::uint64_t fnv1a(const std::string& s, std::uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
 
 // Cache file: "CGDMFEAT" | i64 N | i64 D | N·D float32 (little-endian, this machine's order).
 void save_tensor(const std::string& path, const torch::Tensor& t) {
@@ -69,10 +65,10 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
   if (!opt.cache_dir.empty() && !opt.model_key.empty()) {
     std::string key = opt.model_key + "|" + std::filesystem::absolute(store.dir()).string() + "|" +
                       info.preprocessing_hash + "|" + std::to_string(info.n_records) + "|";
-    std::uint64_t h = fnv1a(key);
-    for (auto r : rows) h = fnv1a(std::to_string(r) + ",", h);
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", (unsigned long long)h);
+    Fnv1a64 h;
+    h.update(key);
+    for (auto r : rows) h.update(std::to_string(r) + ",");
+    const std::string hex = hex64(h.digest());
     std::filesystem::create_directories(opt.cache_dir);
     feat_path = opt.cache_dir + "/features-" + hex + ".bin";
     shared_path = opt.cache_dir + "/shared-" + hex + ".bin";
@@ -91,17 +87,11 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
     throw ConfigError(store.dir() + ": records are " + std::to_string(info.n_leads) + " × " +
                       std::to_string(info.n_samples) + " but the model expects " +
                       std::to_string(cfg.ecg.n_leads) + " × " + std::to_string(cfg.ecg.n_samples));
-  bool bf16 = false;
-  if (opt.precision == "bf16") bf16 = true;
-  else if (opt.precision == "auto") bf16 = cpu_has_native_bf16();
-  else if (opt.precision != "fp32")
-    throw ConfigError("precision must be fp32, bf16 or auto, not '" + opt.precision + "'");
-
   torch::NoGradGuard ng;
   model->eval();
   // Runs where the model lives (CPU, or a GPU during pretraining validation); results on CPU.
   const torch::Device device = model->parameters().front().device();
-  if (device.is_cuda() && opt.precision == "auto") bf16 = true;
+  const bool bf16 = uses_bf16(opt.precision, device);
   const int L = info.n_leads, S = info.n_samples;
   std::vector<torch::Tensor> feats, shared;
   Progress prog("features", N, "ECGs");
@@ -113,8 +103,13 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
       store.read_signal(rows[s + i], x.data_ptr<float>() + i * L * S);
     x = x.to(device);
     AutocastGuard ac(bf16, device);
-    if (opt.want_features) feats.push_back(model->ecg_features(x).to(torch::kCPU, torch::kFloat32));
-    if (opt.want_shared) shared.push_back(model->ecg_shared(x).to(torch::kCPU, torch::kFloat32));
+    // One encoder pass for both: the shared embedding is the f_sh head on the pooled features.
+    const ModalityEmbeddings e = model->ecg_embeddings(x);
+    if (opt.want_features) feats.push_back(e.pooled.to(torch::kCPU, torch::kFloat32));
+    if (opt.want_shared)
+      shared.push_back(torch::nn::functional::normalize(
+                           e.shared.to(torch::kFloat32), torch::nn::functional::NormalizeFuncOptions().dim(1))
+                           .to(torch::kCPU));
     if (opt.progress) prog.advance(B);
   }
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

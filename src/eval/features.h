@@ -13,17 +13,18 @@
 
 #include "data/shard_store.h"
 #include "model/cgdmer_model.h"
+#include "model/precision.h"
 
 namespace cgdmer {
 
 struct FeatureOptions {
   int batch_size = 64;
-  std::string precision = "auto";  // "fp32" | "bf16" | "auto" (bf16 where native)
+  Precision precision = Precision::automatic;
   std::string cache_dir;           // "" = no caching
   std::string model_key;           // identity of the weights (e.g. checkpoint path + size + mtime)
   bool progress = true;
   bool want_features = true;       // linear probing / t-SNE
-  bool want_shared = false;        // zero-shot (costs a second encoder pass)
+  bool want_shared = false;        // zero-shot (same encoder pass)
 };
 
 struct EcgFeatures {

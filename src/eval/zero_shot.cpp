@@ -72,4 +72,20 @@ torch::Tensor zero_shot_scores(const torch::Tensor& ecg_shared, const torch::Ten
   return ecg_shared.to(torch::kFloat32).mm(class_emb.to(torch::kFloat32).t());  // (N, C)
 }
 
+ZeroShotTaskScore score_zero_shot_task(CgDmer& model, const WordPieceTokenizer& tok,
+                                       const std::vector<std::string>& class_prompts,
+                                       const torch::Tensor& ecg_shared,
+                                       const std::vector<std::uint8_t>& labels) {
+  const int C = int(class_prompts.size());
+  if (labels.size() != std::size_t(ecg_shared.size(0)) * std::size_t(C))
+    throw Error("zero-shot: " + std::to_string(labels.size()) + " labels for " +
+                std::to_string(ecg_shared.size(0)) + " ECGs × " + std::to_string(C) + " classes");
+  const auto cls = encode_class_prompts(model, tok, class_prompts, model->config().text.max_len);
+  const auto s = zero_shot_scores(ecg_shared, cls).contiguous();  // (N, C)
+  ZeroShotTaskScore out;
+  out.scores.assign(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
+  out.auc = macro_roc_auc(out.scores, labels, C);
+  return out;
+}
+
 }  // namespace cgdmer

@@ -10,6 +10,7 @@
 
 #include <torch/torch.h>
 
+#include "metrics/roc_auc.h"
 #include "model/cgdmer_model.h"
 #include "text/tokenizer.h"
 
@@ -30,5 +31,18 @@ torch::Tensor encode_class_prompts(CgDmer& model, const WordPieceTokenizer& tok,
 
 // (N, C) cosine scores from (N, E) normalised ECG embeddings and (C, E) class embeddings.
 torch::Tensor zero_shot_scores(const torch::Tensor& ecg_shared, const torch::Tensor& class_emb);
+
+// One task scored zero-shot, the single path that evaluation and pretraining validation share:
+// the class prompts are encoded, every ECG is scored against them, and the macro ROC-AUC is
+// taken against its labels.
+//   ecg_shared (N, E): the ECGs' f_sh^ecg, L2-normalised; labels: N·C multi-hot, row-major.
+struct ZeroShotTaskScore {
+  std::vector<double> scores;  // N·C cosine scores, row-major
+  MultiLabelAuc auc;
+};
+ZeroShotTaskScore score_zero_shot_task(CgDmer& model, const WordPieceTokenizer& tok,
+                                       const std::vector<std::string>& class_prompts,
+                                       const torch::Tensor& ecg_shared,
+                                       const std::vector<std::uint8_t>& labels);
 
 }  // namespace cgdmer

@@ -152,7 +152,8 @@ CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator 
   auto total = torch::zeros({}, pooled.options().dtype(torch::kFloat32));
   auto add = [&](const char* name, double weight, const torch::Tensor& term) {
     out.terms[name] = term.detach();
-    total = total + weight * term;
+    out.weighted_terms[name] = weight * term;
+    total = total + out.weighted_terms[name];
   };
   if (l.lambda_e_rec > 0) {
     auto target = in.ecg.to(torch::kFloat32).view({b, leads, p, cfg_.ecg.patch_size});
@@ -193,6 +194,32 @@ torch::Tensor CgDmerImpl::ecg_shared(const torch::Tensor& ecg) {
 torch::Tensor CgDmerImpl::text_shared(const torch::Tensor& ids, const torch::Tensor& mask) {
   auto cls = text_encoder_(ids, mask).select(1, 0);  // (B, H)
   return l2_normalize(text_sh_(cls).to(torch::kFloat32));
+}
+
+ModalityEmbeddings CgDmerImpl::ecg_embeddings(const torch::Tensor& ecg) {
+  ModalityEmbeddings m;
+  m.pooled = ecg_features(ecg);
+  m.shared = ecg_sh_(m.pooled);
+  if (ecg_sp_) m.specific = ecg_sp_(m.pooled);
+  return m;
+}
+
+ModalityEmbeddings CgDmerImpl::text_embeddings(const torch::Tensor& ids, const torch::Tensor& mask) {
+  ModalityEmbeddings m;
+  m.pooled = text_encoder_(ids, mask).select(1, 0);  // [CLS] (B, H)
+  m.shared = text_sh_(m.pooled);
+  if (text_sp_) m.specific = text_sp_(m.pooled);
+  return m;
+}
+
+std::vector<torch::Tensor> CgDmerImpl::ecg_encoder_parameters() {
+  auto p = ecg_tokenizer_->parameters();
+  for (auto& t : ecg_encoder_->parameters()) p.push_back(t);
+  return p;
+}
+
+std::vector<torch::Tensor> CgDmerImpl::text_encoder_parameters() {
+  return text_encoder_->parameters();
 }
 
 }  // namespace cgdmer

@@ -38,6 +38,14 @@ struct CgDmerOutputs {
   std::map<std::string, torch::Tensor> terms;  // "loss_cons", "loss_e_rec", "loss_t_rec",
                                                // "loss_orth", "loss_siglip" (unweighted, detached)
   torch::Tensor ecg_shared, text_shared;       // (B, E) h_sh, before normalisation
+  // Each weighted term λ·L with its graph (same keys as `terms`): for per-term gradient norms.
+  std::map<std::string, torch::Tensor> weighted_terms;
+};
+
+// A modality's representations, for analysis (effective rank, retrieval): (B, width) pooled
+// encoder output, and the heads' (B, E) h_sh and h_sp (h_sp undefined without f_sp heads).
+struct ModalityEmbeddings {
+  torch::Tensor pooled, shared, specific;
 };
 
 // Gathers a (B_local, E) tensor from every rank into (B_world, E), keeping the gradient
@@ -66,6 +74,14 @@ class CgDmerImpl : public torch::nn::Module {
   torch::Tensor ecg_features(const torch::Tensor& ecg);  // (B, D): mean of all N tokens → LN
   torch::Tensor ecg_shared(const torch::Tensor& ecg);    // (B, E): f_sh^ecg, L2-normalised
   torch::Tensor text_shared(const torch::Tensor& ids, const torch::Tensor& mask);  // (B, E), L2-normalised
+  ModalityEmbeddings ecg_embeddings(const torch::Tensor& ecg);  // all tokens, no mask
+  ModalityEmbeddings text_embeddings(const torch::Tensor& ids, const torch::Tensor& mask);
+  // The encoders that both modalities' heads sit on: tokenizer + ECG encoder, text encoder.
+  std::vector<torch::Tensor> ecg_encoder_parameters();
+  std::vector<torch::Tensor> text_encoder_parameters();
+  // Learnable SigLIP log-scale and bias (undefined when SigLIP is off or fixed).
+  torch::Tensor siglip_log_scale() const { return siglip_log_scale_; }
+  torch::Tensor siglip_bias() const { return siglip_bias_; }
 
   const Config& config() const { return cfg_; }
   BertModel& text_encoder() { return text_encoder_; }

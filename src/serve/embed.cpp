@@ -11,7 +11,6 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "model/compat.h"
-#include "model/projection_head.h"
 #include "serve/npy.h"
 #include "serve/serving_model.h"
 
@@ -56,14 +55,11 @@ std::string npy_stem(const std::string& out) {
 
 void ecg_pooled_and_shared(CgDmer& model, const torch::Tensor& ecg, torch::Tensor* pooled,
                            torch::Tensor* shared) {
-  auto feat = model->ecg_features(ecg);  // (B, D)
-  if (pooled) *pooled = feat.to(torch::kFloat32);
+  const ModalityEmbeddings e = model->ecg_embeddings(ecg);  // one encoder pass for both
+  if (pooled) *pooled = e.pooled.to(torch::kFloat32);
   if (shared) {
-    // f_sh^ecg applied to the same pooled feature (CgDmer::ecg_shared would re-run the encoder).
-    auto head = model->named_children()["ecg_sh"]->as<ProjectionHeadImpl>();
-    TORCH_CHECK(head != nullptr, "model has no ecg_sh head");
     namespace F = torch::nn::functional;
-    *shared = F::normalize(head->forward(feat).to(torch::kFloat32), F::NormalizeFuncOptions().dim(1));
+    *shared = F::normalize(e.shared.to(torch::kFloat32), F::NormalizeFuncOptions().dim(1));
   }
 }
 
@@ -74,7 +70,7 @@ EmbedResult run_embed(const EmbedOptions& o) {
   if (o.batch_size <= 0) throw ConfigError("--batch must be positive");
   if (o.inputs.empty()) throw ConfigError("embed: no inputs", "give record files, folders or stores");
   if (o.out.empty()) throw ConfigError("embed: --out is required");
-  const bool bf16 = use_bf16(o.precision);
+  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
   Config cfg;
   CgDmer model = load_serving_model(o.model, &cfg);
   const int L = cfg.ecg.n_leads, S = cfg.ecg.n_samples;
