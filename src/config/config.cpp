@@ -94,6 +94,7 @@ std::vector<Field> fields_of(Config& c) {
       {"train", "save_every", &r.save_every, false},
       {"train", "keep_last", &r.keep_last, false},
       {"train", "val_every", &r.val_every, false},
+      {"train", "diagnose_every", &r.diagnose_every, false},
       {"train", "max_bad_steps", &r.max_bad_steps, false},
       {"train", "loader_workers", &r.loader_workers, false},
   };
@@ -436,8 +437,8 @@ void Config::validate() const {
   need(one_of(r.precision, {"fp32", "bf16", "auto"}), "train.precision must be fp32, bf16 or auto");
   need(r.log_every >= 1 && r.save_every >= 1 && r.keep_last >= 1,
        "train.log_every, train.save_every and train.keep_last must be >= 1");
-  need(r.val_every >= 0 && r.max_bad_steps >= 1 && r.loader_workers >= 0,
-       "train.val_every >= 0, train.max_bad_steps >= 1, train.loader_workers >= 0");
+  need(r.val_every >= 0 && r.diagnose_every >= 0 && r.max_bad_steps >= 1 && r.loader_workers >= 0,
+       "train.val_every >= 0, train.diagnose_every >= 0, train.max_bad_steps >= 1, train.loader_workers >= 0");
 
   if (!p.empty()) {
     std::string msg = "config '" + name + "' is invalid:";

@@ -81,6 +81,7 @@ struct TrainConfig {
   int save_every = 500;
   int keep_last = 3;
   int val_every = 0;           // zero-shot validation every k steps (0 = only at the end)
+  int diagnose_every = 50;     // per-term gradient norms every k steps and at step 1 (0 = step 1 only)
   int max_bad_steps = 5;       // consecutive non-finite losses before stopping
   int loader_workers = 2;
 };

@@ -55,8 +55,6 @@ inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const 
 #endif
 }
 
-inline constexpr bool has_fused_attention() { return CGDMER_TORCH_2; }
-
 // RAII bf16/fp16 autocast on CPU or CUDA; a no-op when `enabled` is false.
 class AutocastGuard {
  public:

@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "model/patch_masking.h"
 
 namespace cgdmer {
 
@@ -135,6 +136,30 @@ CgDmerInputs collate(const Batch& batch, const CollateOptions& opt, std::uint64_
     for (int b = 0; b < B; ++b)
       for (std::size_t t = 0; t < mlm[size_t(b)].size(); ++t) ml[b][std::int64_t(t)] = mlm[size_t(b)][t];
   }
+  return in;
+}
+
+namespace {
+constexpr std::uint64_t kEcgMaskSalt = 0xEC6u;
+}
+
+torch::Tensor sample_patch_masks(const Batch& batch, const Config& cfg, std::uint64_t seed) {
+  std::vector<torch::Tensor> keep;
+  for (int b = 0; b < batch.size(); ++b) {
+    auto gen = at::detail::createCPUGenerator(
+        sample_seed(seed ^ kEcgMaskSalt, batch.epoch, batch.records[size_t(b)]));
+    keep.push_back(random_patch_mask(1, cfg.ecg.n_leads, cfg.ecg_patches_per_lead(),
+                                     cfg.ecg_keep_per_lead(), gen)
+                       .ids_keep);
+  }
+  return torch::cat(keep, 0);
+}
+
+CgDmerInputs to_device(CgDmerInputs in, const torch::Device& device) {
+  if (device.is_cpu()) return in;
+  for (torch::Tensor* t : {&in.ecg, &in.text_ids, &in.text_mask, &in.dec_input, &in.dec_target,
+                           &in.mlm_labels})
+    if (t->defined()) *t = t->to(device, /*non_blocking=*/true);
   return in;
 }
 

@@ -7,7 +7,9 @@
 //   dec_target (B, U) int64 = "<s0> span0 <s1> span1 … <eos>" truncated to decoder_max_len,
 //              -100 = padding
 //   mlm_labels (B, T) int64 original id at masked positions, -100 elsewhere (mlm variant)
-// Masking randomness is per sample: an mt19937_64 seeded from (seed, epoch, record index).
+// and the ECG patch masks of the batch, (B, L·K) visible token indices.
+// Masking randomness is per sample: text spans from an mt19937_64 seeded from (seed, epoch,
+// record index), ECG patches from a torch generator seeded from (seed ^ 0xEC6, epoch, record).
 // So the masks depend on neither the batch composition nor the rank, which makes resume
 // exact and makes a 2-rank run see the same masks as a 1-rank run with the double batch.
 #pragma once
@@ -38,5 +40,11 @@ struct CollateOptions {
 std::uint64_t sample_seed(std::uint64_t seed, std::int64_t epoch, std::int64_t record);
 
 CgDmerInputs collate(const Batch& batch, const CollateOptions& opt, std::uint64_t seed);
+
+// Per-sample ECG patch masks: (B, L·K) int64 visible token indices l·P + p (K per lead).
+torch::Tensor sample_patch_masks(const Batch& batch, const Config& cfg, std::uint64_t seed);
+
+// The inputs moved to `device` (non-blocking; unchanged on the CPU).
+CgDmerInputs to_device(CgDmerInputs in, const torch::Device& device);
 
 }  // namespace cgdmer

@@ -1,47 +1,43 @@
-// The pretraining loop (see engine.h for the design and the randomness plan).
+// The pretraining loop (see engine.h for the design and the randomness plan). run_pretrain at
+// the bottom reads as the algorithm; each step it names is a function above it.
 #include "train/engine.h"
 
+#include <algorithm>
 #include <chrono>
-#include <optional>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
-#include <filesystem>
-#include <algorithm>
-#include <fstream>
 #include <limits>
-#include <map>
-#include <sstream>
+#include <memory>
+#include <optional>
 
 #include <ATen/autocast_mode.h>  // compat.h uses at::autocast but does not include it
 #include <nlohmann/json.hpp>
 #include <torch/cuda.h>
 
 #include "config/config.h"
-#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/loader.h"
 #include "data/shard_store.h"
 #include "model/cgdmer_model.h"
+#include "model/checkpoint_file.h"
 #include "model/compat.h"
 #include "model/model_summary.h"
-#include "model/patch_masking.h"
-#include "model/runtime.h"
-#include "plot/chart.h"
 #include "train/checkpoint.h"
 #include "train/collate.h"
 #include "train/optim.h"
-#include "train/zero_shot_validation.h"
+#include "train/run_folder.h"
+#include "train/step_stats.h"
+#include "train/validation.h"
 
 namespace cgdmer {
-namespace fs = std::filesystem;
-
 namespace {
 
-const char* const kTerms[] = {"loss_cons", "loss_e_rec", "loss_t_rec", "loss_orth",
-                              "loss_siglip"};
-constexpr std::uint64_t kEcgMaskSalt = 0xEC6u;
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 // Rank-0 logging: one parseable line.
 #define CGDMER_LOG0(dist, ...)            \
@@ -52,13 +48,186 @@ constexpr std::uint64_t kEcgMaskSalt = 0xEC6u;
     }                                     \
   } while (0)
 
-CgDmerInputs to_device(CgDmerInputs in, const torch::Device& d) {
-  if (d.is_cpu()) return in;
-  for (torch::Tensor* t : {&in.ecg, &in.text_ids, &in.text_mask, &in.dec_input, &in.dec_target,
-                           &in.mlm_labels})
-    if (t->defined()) *t = t->to(d, /*non_blocking=*/true);
-  return in;
+std::string folds_text(const std::vector<int>& folds) {
+  if (folds.empty()) return "all";
+  std::string s;
+  for (int f : folds) s += (s.empty() ? "" : " ") + std::to_string(f);
+  return s;
 }
+
+// ---- 1. The run: config, data, device and precision -------------------------------------
+
+struct RunPlan {
+  Config cfg;
+  std::string run_dir;
+  std::string resume_ckpt;                        // "" = fresh run
+  std::optional<CheckpointReader> resume_reader;  // read once: config now, tensors later
+  std::optional<TrainingData> recorded;           // what the resumed run trained on
+  std::string data, val;
+  std::vector<int> folds, val_folds;
+  torch::Device device{torch::kCPU};
+  Precision precision = Precision::fp32;          // resolved: fp32 or bf16
+};
+
+// A resumed run's data is what its checkpoint recorded; flags may repeat it, not change it.
+void take_recorded_data(const PretrainOptions& opt, RunPlan& p) {
+  const TrainingData& r = *p.recorded;
+  if (!opt.folds.empty() && opt.folds != r.folds)
+    throw ConfigError(p.resume_ckpt + ": --folds " + folds_text(opt.folds) +
+                          " contradicts the run, which trains on folds " + folds_text(r.folds),
+                      "drop --folds to continue the run as it was, or start a new run folder");
+  p.data = opt.data.empty() ? r.store : opt.data;
+  p.folds = r.folds;
+  p.val = opt.val.empty() && opt.val_folds.empty() ? r.val_store : opt.val;
+  p.val_folds = opt.val_folds.empty() ? r.val_folds : opt.val_folds;
+}
+
+RunPlan plan_run(const PretrainOptions& opt) {
+  RunPlan p;
+  if (!opt.resume.empty()) {
+    p.resume_ckpt = latest_checkpoint(opt.resume);
+    if (p.resume_ckpt.empty())
+      throw IoError(opt.resume, "no checkpoint to resume from (checkpoints/step-*.ckpt)");
+    p.resume_reader.emplace(p.resume_ckpt);
+    const CheckpointMeta& meta = p.resume_reader->meta();
+    p.cfg = Config::from_toml(meta.config_toml, p.resume_ckpt);
+    for (const auto& o : opt.overrides) p.cfg.apply_override(o);
+    TrainingData recorded;
+    if (training_data_of(meta, &recorded, p.resume_ckpt)) p.recorded = recorded;
+  } else {
+    p.cfg = Config::load(opt.config, opt.overrides);
+  }
+  if (opt.max_steps > 0) p.cfg.train.max_steps = opt.max_steps;
+  if (opt.save_every > 0) p.cfg.train.save_every = opt.save_every;
+  if (opt.seed >= 0) p.cfg.train.seed = std::uint64_t(opt.seed);
+  if (opt.precision) p.cfg.train.precision = precision_name(*opt.precision);
+  p.cfg.validate();
+
+  if (p.recorded) {
+    take_recorded_data(opt, p);
+  } else {
+    p.data = opt.data, p.val = opt.val, p.folds = opt.folds, p.val_folds = opt.val_folds;
+    if (p.data.empty())
+      throw ConfigError(p.resume_ckpt.empty() ? "pretrain needs --data STORE"
+                                              : p.resume_ckpt + " does not record its data "
+                                                                "(written by an earlier cgdmer)",
+                        "pass --data STORE (and --folds as the run was started)");
+  }
+  if (!p.val.empty() || !p.val_folds.empty()) {
+    const bool same_store = p.val.empty() || p.val == p.data;
+    for (int f : p.val_folds)
+      if (same_store && (p.folds.empty() ||
+                         std::find(p.folds.begin(), p.folds.end(), f) != p.folds.end()))
+        throw ConfigError("validation fold " + std::to_string(f) + " is also a training fold",
+                          "validate on folds the run does not train on (--folds / --val-folds)");
+  }
+
+  if (opt.device != "cpu" && opt.device != "cuda")
+    throw ConfigError("--device must be cpu or cuda (got '" + opt.device + "')");
+  if (opt.device == "cuda" && !torch::cuda::is_available())
+    throw ConfigError("--device cuda: this LibTorch build or machine has no CUDA device");
+  if (opt.device == "cuda")
+    p.device = torch::Device(
+        torch::kCUDA, int(opt.dist.rank % std::max<std::int64_t>(1, torch::cuda::device_count())));
+  p.precision = resolve_precision(parse_precision(p.cfg.train.precision, "train.precision"), p.device);
+  p.run_dir = !opt.resume.empty() ? opt.resume : (!opt.out.empty() ? opt.out : default_run_dir(p.cfg));
+  return p;
+}
+
+// ---- 2. The data ------------------------------------------------------------------------
+
+struct RunData {
+  std::unique_ptr<ShardStore> store;
+  std::vector<std::int64_t> subset;  // training records (empty = all)
+  std::unique_ptr<ShardStore> val_store;
+  std::vector<std::int64_t> val_rows;
+  TrainingData record;               // written into every checkpoint
+};
+
+std::vector<std::int64_t> fold_subset(const ShardStore& store, const std::vector<int>& folds) {
+  std::vector<std::int64_t> idx;
+  if (folds.empty()) return idx;
+  for (std::int64_t i = 0; i < store.size(); ++i)
+    if (std::find(folds.begin(), folds.end(), store.fold(i)) != folds.end()) idx.push_back(i);
+  if (idx.empty())
+    throw ConfigError(store.dir() + ": no record is in the requested folds " + folds_text(folds));
+  return idx;
+}
+
+void check_store_fits_config(const ShardStore& store, const Config& cfg) {
+  const auto& si = store.info();
+  if (si.n_samples != cfg.ecg.n_samples || si.n_leads != cfg.ecg.n_leads)
+    throw ConfigError(store.dir() + ": store has " + std::to_string(si.n_leads) + " leads × " +
+                          std::to_string(si.n_samples) + " samples, the config expects " +
+                          std::to_string(cfg.ecg.n_leads) + " × " +
+                          std::to_string(cfg.ecg.n_samples),
+                      "prepare the store at the config's rate/length or set ecg.n_samples");
+}
+
+TrainingData describe_training_data(const RunPlan& p, const ShardStore& store,
+                                    const std::vector<std::int64_t>& subset) {
+  TrainingData d;
+  d.store = p.data;
+  d.dataset = store.info().dataset;
+  d.preprocessing_hash = store.info().preprocessing_hash;
+  d.store_records = store.info().n_records;
+  d.folds = p.folds;
+  if (subset.empty())
+    for (std::int64_t i = 0; i < store.size(); ++i) d.record_ids.push_back(store.record_id(i));
+  else
+    for (auto i : subset) d.record_ids.push_back(store.record_id(i));
+  d.val_store = p.val.empty() && !p.val_folds.empty() ? p.data : p.val;
+  d.val_folds = p.val_folds;
+  return d;
+}
+
+// The store a resumed run is given must hold exactly the records it trained on.
+void check_same_training_data(const RunPlan& p, const TrainingData& now) {
+  const std::string ctx = p.resume_ckpt + ": --data " + p.data;
+  if (p.recorded) {
+    const TrainingData& r = *p.recorded;
+    if (now.preprocessing_hash != r.preprocessing_hash || now.store_records != r.store_records)
+      throw ConfigError(ctx + " is not the store the run trained on (" + r.store + ": " +
+                            r.preprocessing_hash + ", " + std::to_string(r.store_records) +
+                            " records; given: " + now.preprocessing_hash + ", " +
+                            std::to_string(now.store_records) + " records)",
+                        "resume with the run's own store: `cgdmer pretrain --resume RUN`");
+    if (now.record_ids != r.record_ids)
+      throw ConfigError(ctx + " does not hold the run's training records (" +
+                        std::to_string(now.record_ids.size()) + " given, " +
+                        std::to_string(r.record_ids.size()) + " recorded)");
+    return;
+  }
+  const CheckpointMeta& meta = p.resume_reader->meta();
+  if (meta.store_hash != now.preprocessing_hash || meta.store_records != now.store_records)
+    throw ConfigError(p.resume_ckpt + ": checkpoint was trained on another store (" +
+                      meta.store_hash + ", " + std::to_string(meta.store_records) +
+                      " records); --data is " + now.preprocessing_hash + ", " +
+                      std::to_string(now.store_records) + " records");
+}
+
+RunData open_data(const RunPlan& p) {
+  RunData d;
+  d.store = std::make_unique<ShardStore>(ShardStore::open(p.data));
+  check_store_fits_config(*d.store, p.cfg);
+  d.subset = fold_subset(*d.store, p.folds);
+  d.record = describe_training_data(p, *d.store, d.subset);
+  if (p.resume_reader) check_same_training_data(p, d.record);
+  if (!p.val.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.val));
+  else if (!p.val_folds.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.data));
+  if (d.val_store) d.val_rows = fold_subset(*d.val_store, p.val_folds);
+  return d;
+}
+
+// ---- 3. Model, optimizer and loop state -------------------------------------------------
+
+struct Trainer {
+  CgDmer model{nullptr};
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::vector<torch::Tensor> params;
+  ParamGroupSplit split;
+  TrainState state;
+};
 
 // AdamW moments follow their parameters' device (a checkpoint loads them on the CPU).
 void move_optimizer_state(torch::optim::Optimizer& opt, const torch::Device& d) {
@@ -71,427 +240,288 @@ void move_optimizer_state(torch::optim::Optimizer& opt, const torch::Device& d) 
   }
 }
 
-// Per-sample ECG patch masks, independent of batch composition and rank: (B, L·K).
-torch::Tensor sample_patch_masks(const Batch& batch, const Config& cfg, std::uint64_t seed) {
-  std::vector<torch::Tensor> keep;
-  for (int b = 0; b < batch.size(); ++b) {
-    auto gen = at::detail::createCPUGenerator(
-        sample_seed(seed ^ kEcgMaskSalt, batch.epoch, batch.records[size_t(b)]));
-    keep.push_back(random_patch_mask(1, cfg.ecg.n_leads, cfg.ecg_patches_per_lead(),
-                                     cfg.ecg_keep_per_lead(), gen)
-                       .ids_keep);
+// Same initial weights on every rank (seeded, then rank 0's broadcast), or the resumed
+// checkpoint's weights, moments and loop state.
+Trainer build_trainer(RunPlan& p, Distributed& dist) {
+  Trainer t;
+  torch::manual_seed(p.cfg.train.seed);
+  t.model = CgDmer(p.cfg);
+  t.optimizer = make_adamw(*t.model, p.cfg.train.lr, p.cfg.train.weight_decay, &t.split);
+  t.params = t.model->parameters();
+  t.state.seed = p.cfg.train.seed;
+  t.state.world_size = dist.world_size();
+  if (p.resume_reader) {
+    p.resume_reader->load(*t.model, t.optimizer.get(), p.cfg.model_hash());
+    t.state = train_state_of(p.resume_reader->meta(), p.resume_ckpt);
+    p.resume_reader.reset();  // the file's bytes are no longer needed
+    if (t.state.world_size != dist.world_size())
+      throw ConfigError(p.resume_ckpt + ": checkpoint was written by " +
+                        std::to_string(t.state.world_size) + " ranks, this run has " +
+                        std::to_string(dist.world_size()));
   }
-  return torch::cat(keep, 0);
-}
-
-std::string default_run_dir(const Config& cfg) {
-  char buf[32];
-  std::time_t t = std::time(nullptr);
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", std::gmtime(&t));
-  return "runs/" + cfg.name + "-" + buf;
-}
-
-// metrics.jsonl keeps only lines up to `step` (a resumed run re-logs what came after).
-void truncate_metrics(const std::string& path, std::int64_t step) {
-  if (!fs::exists(path)) return;
-  std::ifstream in(path);
-  std::string line, kept;
-  while (std::getline(in, line)) {
-    try {
-      auto j = nlohmann::json::parse(line);
-      if (j.value("step", std::int64_t(0)) <= step) kept += line + "\n";
-    } catch (...) {  // torn last line of a killed run
-    }
+  if (p.device.is_cuda()) {
+    t.model->to(p.device);  // in place: the optimizer keeps the same parameter tensors
+    move_optimizer_state(*t.optimizer, p.device);
   }
-  write_file_atomic(path, kept);
+  if (p.resume_ckpt.empty()) dist.broadcast_module(*t.model);
+  return t;
 }
 
-void plot_curves(const std::string& run_dir) {
-  const std::string metrics = (fs::path(run_dir) / "metrics.jsonl").string();
-  if (!fs::exists(metrics)) return;
-  std::map<std::string, Series> s;
-  Series lr{"lr", {}, {}};
-  std::ifstream in(metrics);
-  std::string line;
-  while (std::getline(in, line)) {
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (...) {
-      continue;
-    }
-    const double x = j.value("step", 0.0);
-    for (const char* k : {"loss", "loss_cons", "loss_e_rec", "loss_t_rec", "loss_orth",
-                          "loss_siglip"})
-      if (j.contains(k) && j[k].is_number()) {
-        auto& ser = s[k];
-        ser.name = k;
-        ser.x.push_back(x);
-        ser.y.push_back(j[k].get<double>());
-      }
-    if (j.contains("lr")) {
-      lr.x.push_back(x);
-      lr.y.push_back(j["lr"].get<double>());
-    }
-  }
-  if (s.empty() || s.begin()->second.x.size() < 2) return;
-  std::vector<Series> all;
-  for (auto& kv : s) all.push_back(kv.second);
-  ChartOptions o;
-  o.title = "Pretraining losses";
-  o.x_label = "step";
-  o.y_label = "loss";
-  o.log_y = true;
-  save_line_chart((fs::path(run_dir) / "loss_curves.png").string(), all, o);
-  ChartOptions ol;
-  ol.title = "Learning rate";
-  ol.x_label = "step";
-  ol.y_label = "lr";
-  save_line_chart((fs::path(run_dir) / "lr.png").string(), {lr}, ol);
-}
-
-std::vector<std::int64_t> fold_subset(const ShardStore& store, const std::vector<int>& folds) {
-  std::vector<std::int64_t> idx;
-  if (folds.empty()) return idx;
-  for (std::int64_t i = 0; i < store.size(); ++i)
-    if (std::find(folds.begin(), folds.end(), store.fold(i)) != folds.end()) idx.push_back(i);
-  if (idx.empty())
-    throw ConfigError(store.dir() + ": no record is in the requested folds");
-  return idx;
-}
-
-// Mean total loss over (at most) the first `max_batches` batches of the validation store,
-// fixed masks (seed of the run, epoch 0), no dropout. Lower is better.
-double validation_loss(CgDmer& model, const ShardStore& val, const Config& cfg,
-                       const CollateOptions& copt, std::uint64_t seed, bool bf16,
-                       Distributed& dist, const std::vector<std::int64_t>& subset,
-                       const torch::Device& device,
-                       int max_batches = 20) {
-  torch::NoGradGuard ng;
-  model->eval();
+Loader make_loader(const RunPlan& p, const RunData& d, const Trainer& t, const Distributed& dist) {
   LoaderOptions lo;
-  lo.subset = subset;
-  const auto n_val = subset.empty() ? val.size() : std::int64_t(subset.size());
-  lo.batch_size = std::min<int>(cfg.train.batch_size, int(n_val / dist.world_size()));
-  lo.shuffle = false;
+  lo.batch_size = p.cfg.train.batch_size;
+  lo.seed = t.state.seed;
   lo.rank = dist.rank();
   lo.world_size = dist.world_size();
-  lo.workers = 1;
-  double sum = 0, n = 0;
-  if (lo.batch_size > 0) {
-    Loader loader(val, lo);
-    const auto nb = std::min<std::int64_t>(max_batches, loader.batches_per_epoch());
-    for (std::int64_t i = 0; i < nb; ++i) {
-      Batch b = loader.next();
-      auto in = to_device(collate(b, copt, seed), device);
-      ForwardOverrides ov;
-      ov.ids_keep = sample_patch_masks(b, cfg, seed).to(device);
-      AutocastGuard ag(bf16, device);
-      auto out = model->forward_with(in, torch::Generator(), nullptr, ov);
-      sum += out.loss.item<double>() * b.size();
-      n += b.size();
-    }
-  }
-  model->train();
-  auto r = dist.allreduce_sum({sum, n});
-  return r[1] > 0 ? r[0] / r[1] : std::nan("");
+  lo.workers = std::max(1, p.cfg.train.loader_workers);
+  lo.subset = d.subset;
+  return Loader(*d.store, lo, t.state.loader);
 }
+
+LrSchedule make_schedule(const TrainConfig& tc, const Loader& loader) {
+  const std::int64_t steps_per_epoch =
+      std::max<std::int64_t>(1, loader.batches_per_epoch() / std::max(1, tc.grad_accum));
+  LrSchedule s;
+  s.total = tc.max_steps > 0 ? tc.max_steps : tc.epochs * steps_per_epoch;
+  s.base_lr = tc.lr;
+  s.min_lr = tc.lr * tc.min_lr_fraction;
+  s.warmup = std::int64_t(std::llround(tc.warmup_fraction * double(s.total)));
+  return s;
+}
+
+// ---- 4. One optimizer step --------------------------------------------------------------
+
+struct StepContext {
+  const Config& cfg;
+  const PretrainOptions& opt;
+  const CollateOptions& collate;
+  const torch::Device& device;
+  bool bf16;
+  Distributed& dist;
+  GatherFn gather;
+};
+
+// Forward and backward over train.grad_accum micro-batches; gradients accumulate in .grad().
+// `diagnostics` (non-null on diagnostic steps) receives each loss term's gradient norm at the
+// encoders, taken from the first micro-batch.
+StepStats accumulate_gradients(Trainer& t, Loader& loader, const StepContext& c,
+                               nlohmann::json* diagnostics) {
+  const int accum = c.cfg.train.grad_accum;
+  StepStats stats;
+  for (int micro = 0; micro < accum; ++micro) {
+    Batch batch = loader.next();
+    auto in = to_device(collate(batch, c.collate, t.state.seed), c.device);
+    ForwardOverrides ov;
+    if (c.cfg.ecg.mask_ratio > 0)
+      ov.ids_keep = sample_patch_masks(batch, c.cfg, t.state.seed).to(c.device);
+    CgDmerOutputs out;
+    {
+      AutocastGuard ag(c.bf16, c.device);
+      out = t.model->forward_with(in, torch::Generator(), c.gather, ov);
+    }
+    if (c.opt.poison_loss_at && c.opt.poison_loss_at(t.state.step + 1))  // fault injection
+      out.loss = out.loss * std::numeric_limits<float>::quiet_NaN();
+    if (diagnostics && micro == 0) per_term_gradient_norms(t.model, out, *diagnostics);
+    stats.add_micro_batch(out, out.loss.item<double>(), batch.token_ids, 1.0 / accum);
+    (out.loss / accum).backward();
+    t.state.epoch = batch.epoch;
+  }
+  t.state.loader = loader.state();
+  return stats;
+}
+
+// Clips and applies AdamW, or skips the step when a loss or the gradient norm is not finite
+// (bf16 overflow, bad batch): the norm comes after the all-reduce, so every rank takes the same
+// decision. Returns the gradient norm before clipping (NaN on a skipped step).
+double clip_and_update(Trainer& t, const StepStats& stats, const TrainConfig& tc,
+                       Distributed& dist) {
+  GradClip clip;
+  bool bad = stats.nonfinite > 0;
+  if (!bad) {
+    clip = gradient_clip(t.params, tc.grad_clip);
+    bad = !std::isfinite(clip.norm);
+  }
+  if (bad) {
+    ++t.state.bad_steps_in_row;
+    drop_gradients(t.params);
+    CGDMER_LOG0(dist, "step=%lld skipped: non-finite %s (%d in a row)",
+                (long long)t.state.step + 1, stats.nonfinite > 0 ? "loss" : "gradient norm",
+                t.state.bad_steps_in_row);
+    return std::nan("");
+  }
+  t.state.bad_steps_in_row = 0;
+  adamw_step(*t.optimizer, clip.scale);  // the clip factor is applied inside the fused pass
+  return clip.norm;
+}
+
+void stop_after_too_many_bad_steps(const TrainState& s, const TrainConfig& tc) {
+  if (s.bad_steps_in_row >= tc.max_bad_steps)
+    throw Error("stopping: " + std::to_string(s.bad_steps_in_row) +
+                    " consecutive steps with a non-finite loss or gradient norm at step " +
+                    std::to_string(s.step),
+                "lower train.lr, use --precision fp32, or check the data");
+}
+
+nlohmann::json step_line(const Trainer& t, const StepStats& stats, double lr, double grad_norm,
+                         double step_s, double pairs_per_step, double data_wait, int world) {
+  const bool skipped = !std::isfinite(grad_norm);
+  nlohmann::json j{{"step", t.state.step},
+                   {"epoch", t.state.epoch},
+                   {"lr", lr},
+                   {"loss", skipped ? nlohmann::json(nullptr) : nlohmann::json(stats.loss / world)},
+                   {"grad_norm", skipped ? 0.0 : grad_norm},
+                   {"pairs_per_s", pairs_per_step / step_s},
+                   {"data_wait", data_wait},
+                   {"skipped", skipped}};
+  stats.write_json(j);
+  if (auto s = t.model->siglip_log_scale(); s.defined()) {
+    j["siglip_scale"] = s.exp().item<double>();
+    j["siglip_bias"] = t.model->siglip_bias().item<double>();
+  }
+  return j;
+}
+
+// ---- 5. Checkpoints and validation ------------------------------------------------------
+
+void save_step_checkpoint(Trainer& t, const RunPlan& p, const RunData& d,
+                          RunFolder& folder, Distributed& dist) {
+  if (dist.is_main()) {
+    CheckpointMeta m;
+    m.config_toml = p.cfg.to_toml();
+    m.model_hash = p.cfg.model_hash();
+    m.store_version = d.store->info().version;
+    m.store_hash = d.store->info().preprocessing_hash;
+    m.store_records = d.store->info().n_records;
+    m.train_state = to_json(t.state);
+    m.training_data = to_json(d.record);
+    save_checkpoint(checkpoint_path(folder.dir(), t.state.step), *t.model, t.optimizer.get(), m,
+                    at::detail::getDefaultCPUGenerator().get_state());
+    prune_checkpoints(folder.dir(), p.cfg.train.keep_last);
+    folder.plot_curves();
+  }
+  dist.barrier();  // no rank runs ahead of a checkpoint that may be resumed
+}
+
+void validate_and_mark_best(Trainer& t, const RunPlan& p, const RunData& d, const StepContext& c,
+                            RunFolder& folder) {
+  if (!d.val_store) return;
+  ValidationSetup v;
+  v.store = d.val_store.get();
+  v.rows = d.val_rows;
+  v.collate = c.collate;
+  v.seed = t.state.seed;
+  v.precision = p.precision;
+  const ValidationReport rep = validate(t.model, p.cfg, v, c.dist);
+  CGDMER_LOG0(c.dist, "val step=%lld val_loss=%.6f val_zeroshot_auc=%.4f", (long long)t.state.step,
+              rep.loss, rep.zero_shot_auc);
+  nlohmann::json j{{"step", t.state.step}};
+  rep.write_json(j);
+  folder.log(j);
+  const double score = rep.score();  // higher is better
+  if (std::isfinite(score) && score > t.state.best_val) {
+    t.state.best_val = score;
+    t.state.best_step = t.state.step;
+    save_step_checkpoint(t, p, d, folder, c.dist);
+    if (c.dist.is_main()) mark_best_checkpoint(folder.dir(), checkpoint_path(folder.dir(), t.state.step));
+  }
+}
+
+bool every(std::int64_t step, int k) { return k > 0 && step % k == 0; }
 
 }  // namespace
 
+// ---- The algorithm ----------------------------------------------------------------------
+
 PretrainResult run_pretrain(const PretrainOptions& opt) {
-  const auto t_start = std::chrono::steady_clock::now();
+  const auto t_start = Clock::now();
   PretrainResult res;
-
-  // ---- Configuration: resolved once (a resumed run takes its saved config). ----
-  Config cfg;
-  std::string resume_ckpt;
-  std::optional<CheckpointReader> resume_reader;  // read once: config now, tensors below
-  if (!opt.resume.empty()) {
-    resume_ckpt = latest_checkpoint(opt.resume);
-    if (resume_ckpt.empty())
-      throw IoError(opt.resume, "no checkpoint to resume from (checkpoints/step-*.ckpt)");
-    resume_reader.emplace(resume_ckpt);
-    cfg = Config::from_toml(resume_reader->meta().config_toml, resume_ckpt);
-    for (const auto& o : opt.overrides) cfg.apply_override(o);
-  } else {
-    cfg = Config::load(opt.config, opt.overrides);
-  }
-  if (opt.max_steps > 0) cfg.train.max_steps = opt.max_steps;
-  if (opt.save_every > 0) cfg.train.save_every = opt.save_every;
-  if (opt.seed >= 0) cfg.train.seed = std::uint64_t(opt.seed);
-  if (!opt.precision.empty()) cfg.train.precision = opt.precision;
-  cfg.validate();
-  const auto& tc = cfg.train;
-  if (opt.device != "cpu" && opt.device != "cuda")
-    throw ConfigError("--device must be cpu or cuda (got '" + opt.device + "')");
-  if (opt.device == "cuda" && !torch::cuda::is_available())
-    throw ConfigError("--device cuda: this LibTorch build or machine has no CUDA device");
-  const torch::Device device =
-      opt.device == "cuda"
-          ? torch::Device(torch::kCUDA,
-                          int(opt.dist.rank % std::max<std::int64_t>(1, torch::cuda::device_count())))
-          : torch::Device(torch::kCPU);
-  const bool bf16 = tc.precision == "bf16" ||
-                    (tc.precision == "auto" && (device.is_cuda() || cpu_has_native_bf16()));
-  if (tc.precision != "fp32" && tc.precision != "bf16" && tc.precision != "auto")
-    throw ConfigError("train.precision must be fp32, bf16 or auto (got '" + tc.precision + "')");
-  res.bf16 = bf16;
-  const std::uint64_t seed = tc.seed;
-
-  // ---- Model: same init everywhere. ----
-  torch::manual_seed(seed);
-  CgDmer model(cfg);
+  RunPlan plan = plan_run(opt);
+  const Config& cfg = plan.cfg;
+  const TrainConfig& tc = cfg.train;
+  res.bf16 = plan.precision == Precision::bf16;
   if (opt.dry_run) {
-    std::printf("%s\n", describe(*model).c_str());
-    std::printf("precision: %s\n", bf16 ? "bf16 autocast (fp32 master weights)" : "fp32");
+    torch::manual_seed(tc.seed);
+    std::printf("%s\n", describe(*CgDmer(cfg)).c_str());
+    std::printf("precision: %s\n", res.bf16 ? "bf16 autocast (fp32 master weights)" : "fp32");
     return res;
   }
 
   DistOptions dopt = opt.dist;
-  dopt.device = device;
+  dopt.device = plan.device;
   Distributed dist(dopt);
-  const std::string run_dir =
-      !opt.resume.empty() ? opt.resume : (!opt.out.empty() ? opt.out : default_run_dir(cfg));
-  res.run_dir = run_dir;
-  if (opt.data.empty()) throw ConfigError("pretrain needs --data STORE");
-  ShardStore store = ShardStore::open(opt.data);
-  const auto& si = store.info();
-  if (si.n_samples != cfg.ecg.n_samples || si.n_leads != cfg.ecg.n_leads)
-    throw ConfigError(opt.data + ": store has " + std::to_string(si.n_leads) + " leads × " +
-                          std::to_string(si.n_samples) + " samples, the config expects " +
-                          std::to_string(cfg.ecg.n_leads) + " × " +
-                          std::to_string(cfg.ecg.n_samples),
-                      "prepare the store at the config's rate/length or set ecg.n_samples");
-  std::unique_ptr<ShardStore> val_store;
-  if (!opt.val.empty()) val_store = std::make_unique<ShardStore>(ShardStore::open(opt.val));
-  else if (!opt.val_folds.empty())
-    val_store = std::make_unique<ShardStore>(ShardStore::open(opt.data));
-  const auto val_subset = val_store ? fold_subset(*val_store, opt.val_folds)
-                                    : std::vector<std::int64_t>{};
-
-  ParamGroupSplit split;
-  auto optimizer = make_adamw(*model, tc.lr, tc.weight_decay, &split);
-  const auto params = model->parameters();
-
-  TrainState state;
-  state.seed = seed;
-  state.shuffle_seed = seed;
-  state.world_size = dist.world_size();
-  if (!resume_ckpt.empty()) {
-    resume_reader->load(*model, optimizer.get(), cfg.model_hash());
-    const CheckpointMeta meta = resume_reader->meta();
-    resume_reader.reset();  // the file's bytes are no longer needed
-    if (meta.state.world_size != dist.world_size())
-      throw ConfigError(resume_ckpt + ": checkpoint was written by " +
-                        std::to_string(meta.state.world_size) + " ranks, this run has " +
-                        std::to_string(dist.world_size()));
-    if (meta.store_hash != si.preprocessing_hash || meta.store_records != si.n_records)
-      throw ConfigError(resume_ckpt + ": checkpoint was trained on another store (" +
-                        meta.store_hash + ", " + std::to_string(meta.store_records) +
-                        " records); --data is " + si.preprocessing_hash + ", " +
-                        std::to_string(si.n_records) + " records");
-    state = meta.state;
-  }
-  if (device.is_cuda()) {
-    model->to(device);  // in place: the optimizer keeps the same parameter tensors
-    move_optimizer_state(*optimizer, device);
-  }
-  if (resume_ckpt.empty()) dist.broadcast_module(*model);
-
-  LoaderOptions lo;
-  lo.batch_size = tc.batch_size;
-  lo.seed = state.shuffle_seed;
-  lo.rank = dist.rank();
-  lo.world_size = dist.world_size();
-  lo.workers = std::max(1, tc.loader_workers);
-  lo.subset = fold_subset(store, opt.folds);
-  Loader loader(store, lo, state.loader);
-  const std::int64_t steps_per_epoch =
-      std::max<std::int64_t>(1, loader.batches_per_epoch() / std::max(1, tc.grad_accum));
-  const std::int64_t total_steps = tc.max_steps > 0 ? tc.max_steps : tc.epochs * steps_per_epoch;
-  LrSchedule sched;
-  sched.base_lr = tc.lr;
-  sched.min_lr = tc.lr * tc.min_lr_fraction;
-  sched.warmup = std::int64_t(std::llround(tc.warmup_fraction * double(total_steps)));
-  sched.total = total_steps;
+  const RunData data = open_data(plan);
+  Trainer t = build_trainer(plan, dist);
+  Loader loader = make_loader(plan, data, t, dist);
+  const LrSchedule sched = make_schedule(tc, loader);
   const CollateOptions copt = CollateOptions::from_config(cfg);
-
-  const std::string metrics_path = (fs::path(run_dir) / "metrics.jsonl").string();
-  if (dist.is_main()) {
-    fs::create_directories(run_dir);
-    write_file_atomic((fs::path(run_dir) / "config.toml").string(), cfg.to_toml());
-    if (!resume_ckpt.empty()) truncate_metrics(metrics_path, state.step);
-    else if (fs::exists(metrics_path)) fs::remove(metrics_path);
-    std::fprintf(stderr, "%s", cfg.to_toml().c_str());
-  }
+  RunFolder folder(plan.run_dir, dist.is_main(), cfg, plan.resume_ckpt.empty() ? -1 : t.state.step);
+  res.run_dir = plan.run_dir;
+  if (dist.is_main()) std::fprintf(stderr, "%s", cfg.to_toml().c_str());
   CGDMER_LOG0(dist,
-              "pretrain run=%s store=%s records=%lld world=%d batch/rank=%d accum=%d "
+              "pretrain run=%s store=%s folds=%s records=%zu world=%d batch/rank=%d accum=%d "
               "steps=%lld start=%lld precision=%s params_decay=%lld params_no_decay=%lld",
-              run_dir.c_str(), opt.data.c_str(), (long long)si.n_records, dist.world_size(),
-              tc.batch_size, tc.grad_accum, (long long)total_steps, (long long)state.step,
-              bf16 ? "bf16" : "fp32", (long long)split.decay_numel,
-              (long long)split.no_decay_numel);
-  std::ofstream metrics;
-  if (dist.is_main()) metrics.open(metrics_path, std::ios::app);
+              plan.run_dir.c_str(), plan.data.c_str(), folds_text(plan.folds).c_str(),
+              data.record.record_ids.size(), dist.world_size(), tc.batch_size, tc.grad_accum,
+              (long long)sched.total, (long long)t.state.step, res.bf16 ? "bf16" : "fp32",
+              (long long)t.split.decay_numel, (long long)t.split.no_decay_numel);
 
-  auto save = [&](bool final_save) {
-    CheckpointMeta m;
-    m.config_toml = cfg.to_toml();
-    m.model_hash = cfg.model_hash();
-    m.store_version = si.version;
-    m.store_hash = si.preprocessing_hash;
-    m.store_records = si.n_records;
-    m.state = state;
-    if (dist.is_main()) {
-      const std::string path = checkpoint_path(run_dir, state.step);
-      save_checkpoint(path, *model, optimizer.get(), m,
-                      at::detail::getDefaultCPUGenerator().get_state());
-      prune_checkpoints(run_dir, tc.keep_last);
-      plot_curves(run_dir);
-    }
-    (void)final_save;
-    dist.barrier();  // no rank runs ahead of a checkpoint that may be resumed
-  };
-  auto validate_and_mark = [&]() {
-    if (!val_store) return;
-    const double v = validation_loss(model, *val_store, cfg, copt, seed, bf16, dist, val_subset,
-                                     device);
-    // MERL-style selection: zero-shot mean AUC over the tasks the validation store has labels
-    // for; stores without task labels fall back to the (negated) validation loss.
-    const ZeroShotValidation zs =
-        zero_shot_validation(model, *val_store, val_subset, bf16 ? "bf16" : "fp32");
-    const bool use_auc = std::isfinite(zs.mean_auc);
-    const double score = use_auc ? zs.mean_auc : -v;
-    CGDMER_LOG0(dist, "val step=%lld val_loss=%.6f val_zeroshot_auc=%.4f", (long long)state.step,
-                v, zs.mean_auc);
-    if (dist.is_main()) {
-      nlohmann::json j{{"step", state.step}, {"val_loss", v}};
-      if (use_auc) j["val_zeroshot_auc"] = zs.mean_auc;
-      for (const auto& [task, auc] : zs.tasks)
-        if (std::isfinite(auc)) j["val_zeroshot_auc_" + task] = auc;
-      metrics << j.dump() << "\n" << std::flush;
-    }
-    if (std::isfinite(score) && score > state.best_val) {
-      state.best_val = score;  // higher is better
-      state.best_step = state.step;
-      save(false);
-      if (dist.is_main()) mark_best_checkpoint(run_dir, checkpoint_path(run_dir, state.step));
-    }
-  };
-
-  // ---- The loop. ----
-  res.first_step = state.step;
+  const StepContext ctx{cfg, opt, copt, plan.device, res.bf16, dist,
+                        [&](const torch::Tensor& x) { return dist.all_gather_with_local_grad(x); }};
   const double pairs_per_step = double(tc.batch_size) * tc.grad_accum * dist.world_size();
-  Progress progress("pretrain", total_steps - state.step, "steps");
-  GatherFn gather = [&](const torch::Tensor& x) { return dist.all_gather_with_local_grad(x); };
-  double wait_prev = loader.wait_seconds();
-  double pairs_done = 0, train_s = 0;
-  model->train();
-  while (state.step < total_steps) {
-    const auto t0 = std::chrono::steady_clock::now();
-    set_learning_rate(*optimizer, sched.at(state.step));
-    torch::manual_seed(sample_seed(seed, dist.rank(), state.step));  // dropout stream
-    drop_gradients(params);
-    // sums over micro-batches: [non-finite flag, loss, 5 terms, term counts...]
-    std::vector<double> red(1 + 1 + 5 + 5, 0.0);
-    for (int micro = 0; micro < tc.grad_accum; ++micro) {
-      Batch batch = loader.next();
-      auto in = to_device(collate(batch, copt, seed), device);
-      ForwardOverrides ov;
-      if (cfg.ecg.mask_ratio > 0) ov.ids_keep = sample_patch_masks(batch, cfg, seed).to(device);
-      CgDmerOutputs out;
-      {
-        AutocastGuard ag(bf16, device);
-        out = model->forward_with(in, torch::Generator(), gather, ov);
-      }
-      if (opt.poison_loss_at && opt.poison_loss_at(state.step + 1))  // fault injection
-        out.loss = out.loss * std::numeric_limits<float>::quiet_NaN();
-      const double l = out.loss.item<double>();
-      if (!std::isfinite(l)) red[0] = 1;
-      red[1] += l / tc.grad_accum;
-      for (int k = 0; k < 5; ++k) {
-        auto it = out.terms.find(kTerms[k]);
-        if (it == out.terms.end()) continue;
-        red[2 + k] += it->second.item<double>() / tc.grad_accum;
-        red[7 + k] += 1.0 / tc.grad_accum;
-      }
-      (out.loss / tc.grad_accum).backward();
-      state.epoch = batch.epoch;
-    }
-    state.loader = loader.state();
-    dist.allreduce_gradients(params);
-    red = dist.allreduce_sum(red);
-    // A step is skipped when a loss or the gradient norm is not finite (bf16 overflow, bad
-    // batch): the norm comes after the all-reduce, so every rank takes the same decision.
-    GradClip clip;
-    bool bad = red[0] > 0;
-    if (!bad) {
-      clip = gradient_clip(params, tc.grad_clip);
-      bad = !std::isfinite(clip.norm);
-    }
-    double gnorm = 0;
-    if (bad) {
-      ++state.bad_steps_in_row;
-      drop_gradients(params);
-      CGDMER_LOG0(dist, "step=%lld skipped: non-finite %s (%d in a row)",
-                  (long long)state.step + 1, red[0] > 0 ? "loss" : "gradient norm",
-                  state.bad_steps_in_row);
-    } else {
-      state.bad_steps_in_row = 0;
-      gnorm = clip.norm;
-      adamw_step(*optimizer, clip.scale);  // the clip factor is applied inside the fused pass
-    }
-    ++state.step;
-    const double loss = red[1] / dist.world_size();
-    res.steps.push_back({state.step, loss, bad});
-    const double dt =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  Progress progress("pretrain", sched.total - t.state.step, "steps");
+  double wait_prev = loader.wait_seconds(), pairs_done = 0, train_s = 0;
+  res.first_step = t.state.step;
+  t.model->train();
+  while (t.state.step < sched.total) {
+    const auto t0 = Clock::now();
+    const std::int64_t step = t.state.step + 1;  // the step being taken, 1-based
+    set_learning_rate(*t.optimizer, sched.at(t.state.step));
+    torch::manual_seed(sample_seed(tc.seed, dist.rank(), t.state.step));  // dropout stream
+    drop_gradients(t.params);
+
+    nlohmann::json grad_norms = nlohmann::json::object();
+    const bool diagnose = step == 1 || every(step, tc.diagnose_every);
+    StepStats stats = accumulate_gradients(t, loader, ctx, diagnose ? &grad_norms : nullptr);
+    dist.allreduce_gradients(t.params);
+    stats = StepStats::unpack(dist.allreduce_sum(stats.pack()));
+    const double grad_norm = clip_and_update(t, stats, tc, dist);
+    t.state.step = step;
+
+    const double dt = seconds_since(t0);
     train_s += dt;
     pairs_done += pairs_per_step;
-    const double wait_now = loader.wait_seconds();
-    if (dist.is_main() &&
-        (state.step % std::max(1, tc.log_every) == 0 || state.step == res.first_step + 1 ||
-         state.step == total_steps || bad)) {
-      nlohmann::json j{{"step", state.step},
-                       {"epoch", state.epoch},
-                       {"lr", sched.at(state.step - 1)},
-                       {"loss", bad ? nlohmann::json(nullptr) : nlohmann::json(loss)},
-                       {"grad_norm", gnorm},
-                       {"pairs_per_s", pairs_per_step / dt},
-                       {"data_wait", wait_now - wait_prev},
-                       {"skipped", bad}};
-      for (int k = 0; k < 5; ++k)
-        if (red[7 + k] > 0) j[kTerms[k]] = red[2 + k] / red[7 + k];
-      metrics << j.dump() << "\n" << std::flush;
-      wait_prev = wait_now;
+    const bool skipped = !std::isfinite(grad_norm);
+    res.steps.push_back({step, stats.loss / dist.world_size(), skipped});
+    if (every(step, std::max(1, tc.log_every)) || step == res.first_step + 1 ||
+        step == sched.total || skipped || diagnose) {
+      auto line = step_line(t, stats, sched.at(step - 1), grad_norm, dt, pairs_per_step,
+                            loader.wait_seconds() - wait_prev, dist.world_size());
+      line.update(grad_norms);
+      folder.log(line);
+      wait_prev = loader.wait_seconds();
     }
     if (dist.is_main() && opt.show_progress) {
       char sfx[96];
-      std::snprintf(sfx, sizeof sfx, "loss=%.4f %.1f pairs/s", loss, pairs_per_step / dt);
+      std::snprintf(sfx, sizeof sfx, "loss=%.4f %.1f pairs/s", stats.loss / dist.world_size(),
+                    pairs_per_step / dt);
       progress.advance(1, sfx);
     }
-    if (state.bad_steps_in_row >= tc.max_bad_steps)
-      throw Error("stopping: " + std::to_string(state.bad_steps_in_row) +
-                      " consecutive steps with a non-finite loss or gradient norm at step " +
-                      std::to_string(state.step),
-                  "lower train.lr, use --precision fp32, or check the data");
-    if (opt.after_step) opt.after_step(state.step);
-    if (tc.val_every > 0 && state.step % tc.val_every == 0) validate_and_mark();
-    if (tc.save_every > 0 && state.step % tc.save_every == 0 && state.step < total_steps)
-      save(false);
+    stop_after_too_many_bad_steps(t.state, tc);
+    if (opt.after_step) opt.after_step(step);
+    if (every(step, tc.val_every)) validate_and_mark_best(t, plan, data, ctx, folder);
+    if (every(step, tc.save_every) && step < sched.total)
+      save_step_checkpoint(t, plan, data, folder, dist);
   }
-  if (res.first_step < total_steps) {
-    if (val_store && !(tc.val_every > 0 && total_steps % tc.val_every == 0)) validate_and_mark();
-    save(true);
+  if (res.first_step < sched.total) {  // the final validation and checkpoint
+    if (!every(sched.total, tc.val_every)) validate_and_mark_best(t, plan, data, ctx, folder);
+    save_step_checkpoint(t, plan, data, folder, dist);
   }
   if (dist.is_main() && opt.show_progress) progress.finish();
-  res.last_step = state.step;
-  res.wall_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  res.last_step = t.state.step;
+  res.wall_s = seconds_since(t_start);
   res.pairs_per_s = train_s > 0 ? pairs_done / train_s : 0;
   CGDMER_LOG0(dist, "done steps=%lld wall_s=%.1f pairs_per_s=%.2f run=%s",
-              (long long)res.last_step, res.wall_s, res.pairs_per_s, run_dir.c_str());
+              (long long)res.last_step, res.wall_s, res.pairs_per_s, plan.run_dir.c_str());
   return res;
 }
 

@@ -1,8 +1,10 @@
-// The pretraining engine behind `cgdmer pretrain`: resolve the config, build the model
+// The pretraining engine behind `cgdmer pretrain`: resolve the run (config, data, device,
+// precision — a resumed run takes its config and data from its checkpoint), build the model
 // (same init on every rank), then the plain loop — read batch, collate + mask, forward under
 // bf16 autocast where enabled (losses fp32), backward, all-reduce gradients, skip the step if
-// any rank's loss is non-finite, clip, AdamW step — with metrics.jsonl, PNG curves,
-// checkpoints (keep-last-k, best-by-validation) and exact resume.
+// any rank's loss is non-finite, clip, AdamW step — with metrics.jsonl (losses, in-batch
+// alignment, per-term gradient norms, validation), PNG curves, checkpoints (keep-last-k,
+// best-by-validation) that record the training records, and exact resume.
 //
 // Randomness, chosen so that resume is exact and ranks are independent of batch layout:
 //   model init        torch::manual_seed(seed) then broadcast from rank 0
@@ -15,9 +17,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "model/precision.h"
 #include "train/distributed.h"
 
 namespace cgdmer {
@@ -25,6 +29,8 @@ namespace cgdmer {
 struct PretrainOptions {
   std::string config = "tiny";          // preset name or TOML path
   std::vector<std::string> overrides;   // "section.key=value"
+  // Data. A resumed run takes these from its checkpoint: given again they must agree with it
+  // (ConfigError otherwise), so a resume can never drift onto other records.
   std::string data;                     // training store
   std::string val;                      // validation store ("" = none)
   std::vector<int> folds;               // train on these strat_folds only (empty = all)
@@ -34,7 +40,7 @@ struct PretrainOptions {
   std::int64_t max_steps = -1;          // > 0 overrides train.max_steps
   int save_every = -1;                  // > 0 overrides train.save_every
   std::int64_t seed = -1;               // >= 0 overrides train.seed
-  std::string precision;                // "" = config; "fp32" | "bf16" | "auto"
+  std::optional<Precision> precision;   // empty = the config's train.precision
   std::string device = "cpu";           // "cpu" | "cuda" (rank r uses cuda:r % devices)
   bool dry_run = false;
   bool show_progress = true;

@@ -77,16 +77,6 @@ GradClip gradient_clip(const std::vector<torch::Tensor>& params, double max_norm
   return c;
 }
 
-double clip_gradients(const std::vector<torch::Tensor>& params, double max_norm) {
-  const GradClip c = gradient_clip(params, max_norm);
-  if (c.scale != 1.0) {
-    torch::NoGradGuard ng;
-    for (const auto& p : params)
-      if (p.grad().defined()) p.mutable_grad().mul_(c.scale);
-  }
-  return c.norm;
-}
-
 void drop_gradients(const std::vector<torch::Tensor>& params) {
   for (const auto& p : params)
     if (p.grad().defined()) p.mutable_grad() = torch::Tensor();

@@ -52,10 +52,6 @@ struct GradClip {
 };
 GradClip gradient_clip(const std::vector<torch::Tensor>& params, double max_norm);
 
-// Scales gradients so their global L2 norm is at most max_norm (max_norm <= 0: no clipping).
-// Returns the norm before clipping (non-finite when some gradient is).
-double clip_gradients(const std::vector<torch::Tensor>& params, double max_norm);
-
 // Drops every gradient (set to undefined, torch's set_to_none): backward then writes fresh
 // gradients instead of adding into zero-filled ones, which saves a pass over all of them.
 void drop_gradients(const std::vector<torch::Tensor>& params);

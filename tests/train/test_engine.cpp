@@ -1,7 +1,9 @@
 // The pretraining engine end to end on a synthetic store and a very small CG-DMER (every
 // loss term on): (a) SIGKILL in the middle of a run, --resume, and the following steps'
 // losses equal an uninterrupted run's bit for bit; (b) 2 Gloo ranks with per-rank batch 4
-// follow the loss curve of 1 process with batch 8; plus a dry run and collate checks.
+// follow the loss curve of 1 process with batch 8; (c) a resumed run takes its data from the
+// run and refuses flags that contradict it; (d) the diagnostics every run logs; plus a dry
+// run and collate checks.
 #include <signal.h>
 
 #include <chrono>
@@ -17,7 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.h"
+#include "core/error.h"
 #include "model/cgdmer_model.h"
+#include "model/model_loading.h"
 #include "spawn_self.h"
 #include "tiny_run.h"
 #include "train/checkpoint.h"
@@ -39,7 +43,7 @@ PretrainOptions base_options(const std::string& out) {
   o.data = synthetic_store();
   o.out = out;
   o.seed = 5;
-  o.precision = "fp32";
+  o.precision = Precision::fp32;
   o.show_progress = false;
   return o;
 }
@@ -76,25 +80,29 @@ TEST(Collate, ShapesPaddingAndDecoderShift) {
   auto in = collate(b, opt, 5);
   EXPECT_EQ(in.ecg.sizes(), (std::vector<std::int64_t>{2, 12, 200}));
   ASSERT_EQ(in.text_ids.size(0), 2);
-  EXPECT_EQ(in.text_mask.sum(1)[1].item<std::int64_t>() , in.text_mask[1].sum().item<std::int64_t>());
   EXPECT_EQ(in.text_ids[0][0].item<std::int64_t>(), 101);
   // decoder input = [CLS] + target[:-1] where the target is defined
   auto tgt = in.dec_target[0];
   EXPECT_EQ(in.dec_input[0][0].item<std::int64_t>(), 101);
   EXPECT_EQ(in.dec_input[0][1].item<std::int64_t>(), tgt[0].item<std::int64_t>());
   EXPECT_GE(tgt[0].item<std::int64_t>(), 512);  // starts with sentinel 0
-  // padding of the shorter sample: -100 targets, [PAD] inputs, mask 0
-  const auto n1 = in.text_mask[1].sum().item<std::int64_t>();
-  if (n1 < in.text_ids.size(1)) EXPECT_EQ(in.text_ids[1][n1].item<std::int64_t>(), 0);
-  EXPECT_TRUE((in.dec_target[1] == -100).any().item<bool>() ||
-              in.dec_target.size(1) == in.dec_target[1].ne(-100).sum().item<std::int64_t>());
-  // per-sample determinism: sample 9 alone gives the same row
+  // Each row is its sample collated alone (masks are per sample), padded to the batch:
+  // sample 9 alone gives row 1's tokens, its mask length and its target; the rest of row 1
+  // is [PAD] (0) / mask 0 / target −100.
   Batch one = b;
   one.records = {9};
   one.signal.resize(12 * 200);
   one.token_ids = {b.token_ids[1]};
   auto in1 = collate(one, opt, 5);
-  EXPECT_TRUE(torch::equal(in1.text_ids[0], in.text_ids[1].narrow(0, 0, in1.text_ids.size(1))));
+  const auto n1 = in1.text_ids.size(1), u1 = in1.dec_target.size(1);
+  ASSERT_LT(n1, in.text_ids.size(1)) << "sample 9's report (4 tokens) is the shorter one";
+  EXPECT_TRUE(torch::equal(in1.text_ids[0], in.text_ids[1].narrow(0, 0, n1)));
+  EXPECT_EQ(in.text_mask[1].sum().item<std::int64_t>(), n1);
+  EXPECT_TRUE(in.text_mask[1].narrow(0, 0, n1).eq(1).all().item<bool>());
+  EXPECT_TRUE(in.text_ids[1].narrow(0, n1, in.text_ids.size(1) - n1).eq(0).all().item<bool>());
+  EXPECT_TRUE(torch::equal(in1.dec_target[0], in.dec_target[1].narrow(0, 0, u1)));
+  EXPECT_TRUE(
+      in.dec_target[1].narrow(0, u1, in.dec_target.size(1) - u1).eq(-100).all().item<bool>());
 }
 
 TEST(Engine, DryRunBuildsNothingOnDisk) {
@@ -107,9 +115,9 @@ TEST(Engine, DryRunBuildsNothingOnDisk) {
 
 // Child of Engine.KillAndResumeIsBitIdentical: the same run, paced after step 6 so that
 // the parent's SIGKILL lands in the middle of it.
-TEST(EngineWorker, TrainUntilKilled) {
+TEST(EngineWorker, DISABLED_TrainUntilKilled) {
   const char* out = std::getenv("CGDMER_TEST_ENGINE_OUT");
-  if (!out) GTEST_SKIP() << "helper process";
+  ASSERT_NE(out, nullptr) << "a worker body: run only by spawn_self(), which sets its environment";
   auto o = base_options(out);
   o.max_steps = 14;
   o.save_every = 3;
@@ -121,7 +129,7 @@ TEST(EngineWorker, TrainUntilKilled) {
 
 TEST(Engine, KillAndResumeIsBitIdentical) {
   const auto ref = temp_run("ref"), killed = temp_run("killed");
-  pid_t child = cgdmer::testing::spawn_self("EngineWorker.TrainUntilKilled",
+  pid_t child = cgdmer::testing::spawn_self("EngineWorker.DISABLED_TrainUntilKilled",
                                             {"CGDMER_TEST_ENGINE_OUT=" + killed.string(),
                                              "CGDMER_TEST_STORE=" + synthetic_store()});
   ASSERT_GT(child, 0);
@@ -136,13 +144,13 @@ TEST(Engine, KillAndResumeIsBitIdentical) {
   const auto t0 = std::chrono::steady_clock::now();
   while (true) {
     auto ck = latest_checkpoint(killed.string());
-    if (!ck.empty() && read_checkpoint_meta(ck).state.step >= 6) break;
+    if (!ck.empty() && train_state_of(read_checkpoint_meta(ck)).step >= 6) break;
     ASSERT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(120));
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ::kill(child, SIGKILL);
   ASSERT_EQ(cgdmer::testing::wait_child(child), -SIGKILL);
-  const auto at = read_checkpoint_meta(latest_checkpoint(killed.string())).state.step;
+  const auto at = train_state_of(read_checkpoint_meta(latest_checkpoint(killed.string()))).step;
   ASSERT_GE(at, 6);
   ASSERT_LT(at, 14) << "the child finished before it was killed";
 
@@ -168,7 +176,7 @@ TEST(Engine, KillAndResumeIsBitIdentical) {
   auto model = load_model_for_inference(ref.string(), &loaded_cfg);
   EXPECT_FALSE(model->is_training());
   EXPECT_EQ(loaded_cfg.model_hash(), Config::load("tiny", tiny_overrides()).model_hash());
-  EXPECT_EQ(read_checkpoint_meta(latest_checkpoint(ref.string())).state.step, 14);
+  EXPECT_EQ(train_state_of(read_checkpoint_meta(latest_checkpoint(ref.string()))).step, 14);
   fs::remove_all(ref);
   fs::remove_all(killed);
 }
@@ -187,9 +195,9 @@ std::vector<StepRecord> dp_run(int rank, int world, int port, const fs::path& ou
 }
 }  // namespace
 
-TEST(EngineWorker, DataParallelRank1) {
+TEST(EngineWorker, DISABLED_DataParallelRank1) {
   const char* port = std::getenv("CGDMER_TEST_DP_PORT");
-  if (!port) GTEST_SKIP() << "helper process";
+  ASSERT_NE(port, nullptr) << "a worker body: run only by spawn_self(), which sets its environment";
   dp_run(1, 2, std::atoi(port), std::getenv("CGDMER_TEST_DP_OUT"));
 }
 
@@ -198,7 +206,7 @@ TEST(Engine, TwoRanksOfBatch4MatchOneProcessOfBatch8) {
   auto ref = dp_run(0, 1, 0, one);
   const int port = cgdmer::testing::free_port_guess() + 1;
   pid_t child = cgdmer::testing::spawn_self(
-      "EngineWorker.DataParallelRank1",
+      "EngineWorker.DISABLED_DataParallelRank1",
       {"CGDMER_TEST_DP_PORT=" + std::to_string(port), "CGDMER_TEST_DP_OUT=" + two.string(),
        "CGDMER_TEST_STORE=" + synthetic_store()});
   ASSERT_GT(child, 0);
@@ -219,3 +227,91 @@ TEST(Engine, TwoRanksOfBatch4MatchOneProcessOfBatch8) {
   fs::remove_all(one);
   fs::remove_all(two);
 }
+
+// A run records its data; `--resume RUN` alone continues it on the same records, and flags
+// that contradict the run are refused instead of silently training on other folds.
+TEST(Engine, ResumeTakesItsDataFromTheRunAndRefusesContradictions) {
+  const auto run = temp_run("data");
+  auto o = base_options(run.string());
+  o.folds = {1, 2, 3};
+  o.val_folds = {4};
+  o.max_steps = 2;
+  run_pretrain(o);
+  TrainingData recorded;
+  ASSERT_TRUE(training_data_of(read_checkpoint_meta(latest_checkpoint(run.string())), &recorded));
+  EXPECT_EQ(recorded.folds, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(recorded.record_ids.size(), 30u);  // 40 records, 10 per fold
+  for (const auto& id : recorded.record_ids) EXPECT_NE(std::stoi(id.substr(1)) % 4, 3) << id;
+  EXPECT_EQ(recorded.val_folds, (std::vector<int>{4}));
+
+  PretrainOptions resume;  // nothing but the run folder
+  resume.resume = run.string();
+  resume.max_steps = 3;
+  resume.show_progress = false;
+  const auto r = run_pretrain(resume);
+  EXPECT_EQ(r.first_step, 2);
+  EXPECT_EQ(r.last_step, 3);
+  TrainingData after;
+  ASSERT_TRUE(training_data_of(read_checkpoint_meta(latest_checkpoint(run.string())), &after));
+  EXPECT_EQ(after.record_ids, recorded.record_ids);
+
+  auto other_folds = resume;
+  other_folds.max_steps = 4;
+  other_folds.folds = {1, 2, 3, 4};
+  try {
+    run_pretrain(other_folds);
+    FAIL() << "a resume on other folds was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("contradicts the run"), std::string::npos) << e.what();
+  }
+  fs::remove_all(run);
+}
+
+TEST(Engine, ValidationOnATrainingFoldIsRefused) {
+  auto o = base_options(temp_run("valfold").string());
+  o.folds = {1, 2};
+  o.val_folds = {2};
+  o.max_steps = 1;
+  EXPECT_THROW(run_pretrain(o), ConfigError);
+  o.folds = {};  // every fold trains: no fold is left to validate on
+  EXPECT_THROW(run_pretrain(o), ConfigError);
+}
+
+// Every logged step carries the in-batch alignment figures next to their baselines, the first
+// step each term's gradient norm at both encoders, and each validation the retrieval recall
+// and effective ranks.
+TEST(Engine, MetricsCarryTheLearningDiagnostics) {
+  const auto run = temp_run("diag");
+  auto o = base_options(run.string());
+  o.folds = {1, 2, 3};
+  o.val_folds = {4};
+  o.max_steps = 2;
+  run_pretrain(o);
+  std::ifstream in(run / "metrics.jsonl");
+  std::string line;
+  nlohmann::json first, val;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line);
+    if (j.contains("val_loss")) val = j;
+    else if (first.is_null()) first = j;
+  }
+  ASSERT_FALSE(first.is_null());
+  ASSERT_FALSE(val.is_null());
+  EXPECT_DOUBLE_EQ(first["top1_chance"].get<double>(), 1.0 / 4);          // batch 4
+  EXPECT_NEAR(first["loss_cons_chance"].get<double>(), std::log(4.0), 1e-12);
+  for (const char* k : {"top1_e2t", "top1_t2e", "top1_dup_ceiling", "loss_cons_dup_floor"})
+    EXPECT_TRUE(first.contains(k)) << k;
+  EXPECT_DOUBLE_EQ(first["top1_dup_ceiling"].get<double>(), 1.0);  // synthetic reports all differ
+  for (const char* term : {"cons", "e_rec", "t_rec", "orth", "siglip"})
+    EXPECT_TRUE(first.contains(std::string("grad_norm_") + term + "_ecg")) << term;
+  EXPECT_GT(first["grad_norm_cons_ecg"].get<double>(), 0);
+  EXPECT_EQ(first["grad_norm_e_rec_text"].get<double>(), 0);  // L_e.rec never reaches the text side
+  EXPECT_TRUE(first.contains("siglip_scale"));
+  for (const char* k : {"val_recall@1", "val_recall@5", "val_recall@10", "val_recall@5_chance",
+                        "val_erank_ecg_pooled", "val_erank_text_shared"})
+    EXPECT_TRUE(val.contains(k)) << k;
+  EXPECT_DOUBLE_EQ(val["val_recall@10"].get<double>(), 1.0);  // 10 validation records
+  EXPECT_TRUE(fs::exists(run / "alignment.png"));
+  fs::remove_all(run);
+}
+

@@ -70,7 +70,7 @@ PretrainOptions base_options(const std::string& out) {
   o.data = synthetic_store();
   o.out = out;
   o.seed = 5;
-  o.precision = "fp32";
+  o.precision = Precision::fp32;
   o.show_progress = false;
   return o;
 }
@@ -312,7 +312,7 @@ void disk_full_scenario(DiskFull mechanism) {
   ASSERT_FALSE(first_bytes.empty());
   EXPECT_EQ(file_names(ckdir), std::vector<std::string>{"step-00000001.ckpt"});
   EXPECT_EQ(read_file(first), first_bytes);
-  EXPECT_EQ(read_checkpoint_meta(first).state.step, 1);
+  EXPECT_EQ(train_state_of(read_checkpoint_meta(first)).step, 1);
   EXPECT_EQ(latest_checkpoint(run.string()), first);
 
   // Room again (the tmpfs grown in place, contents kept; or the limit lifted), then
@@ -328,7 +328,7 @@ void disk_full_scenario(DiskFull mechanism) {
   EXPECT_EQ(resumed.first_step, 1);
   ASSERT_EQ(resumed.steps.size(), 2u);
   for (std::size_t i = 0; i < 2; ++i) EXPECT_EQ(resumed.steps[i].loss, ref.steps[i + 1].loss);
-  EXPECT_EQ(read_checkpoint_meta(latest_checkpoint(run.string())).state.step, 3);
+  EXPECT_EQ(train_state_of(read_checkpoint_meta(latest_checkpoint(run.string()))).step, 3);
   tmpfs.reset();
   fs::remove_all(run);
 }
@@ -383,8 +383,8 @@ TEST(Faults, NonFiniteLossSkipsTheStepAndTrainingContinues) {
   const std::string c2 = checkpoint_path(run.string(), 2), c3 = checkpoint_path(run.string(), 3),
                     c4 = checkpoint_path(run.string(), 4);
   expect_same_state(c2, c3);
-  EXPECT_EQ(read_checkpoint_meta(c3).state.bad_steps_in_row, 1);
-  EXPECT_EQ(read_checkpoint_meta(c4).state.bad_steps_in_row, 0);
+  EXPECT_EQ(train_state_of(read_checkpoint_meta(c3)).bad_steps_in_row, 1);
+  EXPECT_EQ(train_state_of(read_checkpoint_meta(c4)).bad_steps_in_row, 0);
   const auto s3 = load_state(c3), s4 = load_state(c4);
   EXPECT_FALSE(same_tensors(s3.params, s4.params)) << "step 4 did not update the weights";
   EXPECT_EQ(s4.adam_steps.front(), s3.adam_steps.front() + 1);
@@ -430,7 +430,7 @@ TEST(Faults, NonFiniteLossesInARowStopTheRunKeepingTheLastGoodCheckpoint) {
   ASSERT_EQ(cks.size(), 3u);
   EXPECT_EQ(cks.back(), checkpoint_path(run.string(), 6));
   expect_same_state(checkpoint_path(run.string(), 4), checkpoint_path(run.string(), 6));
-  EXPECT_EQ(read_checkpoint_meta(cks.back()).state.bad_steps_in_row, 2);
+  EXPECT_EQ(train_state_of(read_checkpoint_meta(cks.back())).bad_steps_in_row, 2);
   EXPECT_EQ(load_state(cks.back()).adam_steps.front(), 3);  // steps 1, 3, 4 were taken
   EXPECT_TRUE(file_names(checkpoint_dir(run.string())) ==
               (std::vector<std::string>{"step-00000002.ckpt", "step-00000004.ckpt",
@@ -453,9 +453,9 @@ TEST(Faults, NonFiniteLossesInARowStopTheRunKeepingTheLastGoodCheckpoint) {
 
 // A rank of Faults.KilledPeer* and Faults.StalledPeer*: rank 1 announces step 3 (a marker
 // file) and then sleeps; rank 0 records the error that ends its run.
-TEST(FaultsWorker, DataParallelRank) {
+TEST(FaultsWorker, DISABLED_DataParallelRank) {
   const char* rank_s = std::getenv("CGDMER_TEST_FAULTS_RANK");
-  if (!rank_s) GTEST_SKIP() << "helper process of Faults.*PeerMakesTheOtherRank*";
+  ASSERT_NE(rank_s, nullptr) << "a worker body: run only by spawn_self(), which sets its environment";
   const int rank = std::atoi(rank_s);
   const std::string dir = std::getenv("CGDMER_TEST_FAULTS_DIR");
   auto o = base_options(dir + "/run");
@@ -494,7 +494,7 @@ void peer_fault_scenario(PeerFault fault, int timeout_s) {
   const int port = cgdmer::testing::free_port_guess() + (fault == PeerFault::kKilled ? 2 : 3);
   auto spawn_rank = [&](int rank) {
     return cgdmer::testing::spawn_self(
-        "FaultsWorker.DataParallelRank",
+        "FaultsWorker.DISABLED_DataParallelRank",
         {"CGDMER_TEST_FAULTS_RANK=" + std::to_string(rank),
          "CGDMER_TEST_FAULTS_DIR=" + dir.string(),
          "CGDMER_TEST_FAULTS_PORT=" + std::to_string(port),
@@ -584,9 +584,9 @@ PrepareOptions sample_prepare(const std::string& out) {
 
 }  // namespace
 
-TEST(FaultsWorker, PrepareUntilKilled) {
+TEST(FaultsWorker, DISABLED_PrepareUntilKilled) {
   const char* out = std::getenv("CGDMER_TEST_FAULTS_PREPARE_OUT");
-  if (!out) GTEST_SKIP() << "helper process of Faults.KillDuringPrepareThenResumeGivesTheSameStore";
+  ASSERT_NE(out, nullptr) << "a worker body: run only by spawn_self(), which sets its environment";
   prepare_dataset(sample_prepare(out));
 }
 
@@ -604,7 +604,7 @@ TEST(Faults, KillDuringPrepareThenResumeGivesTheSameStore) {
   for (int attempt = 0; attempt < 4 && mid_run_kills == 0; ++attempt) {
     fs::remove_all(out);
     const pid_t child = cgdmer::testing::spawn_self(
-        "FaultsWorker.PrepareUntilKilled", {"CGDMER_TEST_FAULTS_PREPARE_OUT=" + out.string()});
+        "FaultsWorker.DISABLED_PrepareUntilKilled", {"CGDMER_TEST_FAULTS_PREPARE_OUT=" + out.string()});
     ASSERT_GT(child, 0);
     const auto t0 = Clock::now();
     bool finished = false;

@@ -16,7 +16,8 @@
 
 namespace cgdmer::testing {
 
-// 40 records, 12 leads × 200 samples, smooth random signals; reports of 6–20 random ids.
+// 40 records, 12 leads × 200 samples, smooth random signals; reports of 6–20 random ids;
+// record r is in fold 1 + r % 4.
 inline std::string synthetic_store() {
   static std::string dir;
   if (!dir.empty()) return dir;
@@ -44,6 +45,7 @@ inline std::string synthetic_store() {
     StoreRecordMeta m;
     m.id = "r" + std::to_string(r);
     m.path = m.id;
+    m.fold = 1 + r % 4;
     m.report = "synthetic";
     m.tokens.push_back(101);
     const int n = 6 + int(rng() % 15);
