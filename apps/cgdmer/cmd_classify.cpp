@@ -21,9 +21,7 @@ Runner setup(CLI::App& app) {
                            "\"atrial fibrillation,sinus rhythm\"");
   p->excludes(l);
   app.add_option("--top", o->top_k, "print only the K best classes (0 = all)")->check(CLI::NonNegativeNumber);
-  app.add_option("--precision", o->precision, "fp32 | bf16 | auto")
-      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
-      ->capture_default_str();
+  add_precision_option(app, &o->precision, "fp32 | bf16 | auto")->default_str(precision_name(o->precision));
   app.footer(
       "Without --prompts/--labels the bundled CKEPE prompts (assets/prompts/CKEPE_prompt.json) are used "
       "for NORM, MI, STTC, CD, HYP (PTB-XL super classes) and SR, AFIB, AFLT, STACH, SBRAD, PACE. "

@@ -115,9 +115,8 @@ RegisterCommand reg{
        app.add_option("--seed", f->o.seed, "seed for init, data order and masking");
        app.add_option("--set", f->o.overrides, "override a config key: section.key=value")
            ->expected(0, -1);
-       app.add_option("--precision", f->o.precision, "fp32 | bf16 | auto (config default)")
-           ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
-       app.add_option("--device", f->o.device, "cpu | cuda (rank r uses GPU r)")
+       add_precision_option(app, &f->o.precision, "fp32 | bf16 | auto (default: the config's train.precision)");
+       app.add_option("--device", f->o.device, "cpu | cuda (rank r uses GPU r mod the number of visible GPUs)")
            ->check(CLI::IsMember({"cpu", "cuda"}))
            ->capture_default_str();
        app.add_flag("--dry-run", f->o.dry_run, "print the resolved config and parameter counts");

@@ -20,9 +20,7 @@ Runner setup(CLI::App& app) {
   app.add_flag("--evaluate", o->evaluate,
                "recall@1/5/10 over the store in both directions (each ECG's own report is the positive)");
   app.add_option("--batch", o->batch_size, "batch size for the store's embeddings")->check(CLI::PositiveNumber);
-  app.add_option("--precision", o->precision, "fp32 | bf16 | auto")
-      ->check(CLI::IsMember({"fp32", "bf16", "auto"}))
-      ->capture_default_str();
+  add_precision_option(app, &o->precision, "fp32 | bf16 | auto")->default_str(precision_name(o->precision));
   app.add_flag("--no-progress", *no_progress, "no progress bar");
   return [=]() {
     o->progress = !*no_progress;

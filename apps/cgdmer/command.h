@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "model/precision.h"
+
 namespace cgdmer::cli {
 
 using Runner = std::function<int()>;
@@ -26,5 +28,16 @@ std::vector<Command>& command_table();
 struct RegisterCommand {
   explicit RegisterCommand(Command c) { command_table().push_back(std::move(c)); }
 };
+
+// --precision fp32 | bf16 | auto, parsed into `*target` (a Precision, or an optional one that
+// stays empty when the flag is absent) when the flag is given.
+template <class Target>
+CLI::Option* add_precision_option(CLI::App& app, Target* target, const std::string& help) {
+  return app
+      .add_option_function<std::string>(
+          "--precision", [target](const std::string& s) { *target = parse_precision(s, "--precision"); },
+          help)
+      ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
+}
 
 }  // namespace cgdmer::cli

@@ -55,7 +55,7 @@ ClassifyResult run_classify(const ClassifyOptions& o) {
   Config cfg;
   CgDmer model = load_serving_model(o.model, &cfg);
   const auto t1 = clock::now();
-  const bool bf16 = use_bf16(o.precision);
+  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
   const PreparedRecord rec = prepare_record_for_model(o.record, cfg);
   r.record_id = rec.id;
   r.record_path = rec.path;

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "model/precision.h"
+
 namespace cgdmer {
 
 struct ClassifyOptions {
@@ -16,7 +18,7 @@ struct ClassifyOptions {
   std::string prompts_file;         // "" = bundled CKEPE prompts (default classes)
   std::vector<std::string> labels;  // used as prompts when non-empty (excludes prompts_file)
   int top_k = 0;                    // 0 = all classes
-  std::string precision = "fp32";
+  Precision precision = Precision::fp32;
 };
 
 struct ClassScore {

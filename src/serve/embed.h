@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "model/cgdmer_model.h"
+#include "model/precision.h"
 
 namespace cgdmer {
 
@@ -24,7 +25,7 @@ struct EmbedOptions {
   std::string out;                  // FILE.npy
   std::string kind = "both";        // pooled | shared | both
   int batch_size = 64;
-  std::string precision = "fp32";   // fp32 | bf16 | auto
+  Precision precision = Precision::fp32;
   bool csv = false;
   std::string dump_input;           // "" = none; else (N, L, S) float32 .npy
   bool progress = true;

@@ -130,7 +130,7 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
   if (o.query.empty()) throw ConfigError("retrieve: --query is empty", "give a record path or report text");
   Config cfg;
   CgDmer model = load_serving_model(o.model, &cfg);
-  const bool bf16 = use_bf16(o.precision);
+  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
   ShardStore store = open_store_for_model(o.against, cfg);
   RetrievalResult r;
   r.query = o.query;
@@ -178,7 +178,7 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
 RecallResult run_retrieval_evaluation(const RetrieveOptions& o) {
   Config cfg;
   CgDmer model = load_serving_model(o.model, &cfg);
-  const bool bf16 = use_bf16(o.precision);
+  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
   ShardStore store = open_store_for_model(o.against, cfg);
   const auto rows = rows_with_reports(store);
   if (rows.size() < 2) throw FormatError(o.against, "store needs at least 2 records with reports to evaluate retrieval");

@@ -13,6 +13,7 @@
 
 #include "data/shard_store.h"
 #include "model/cgdmer_model.h"
+#include "model/precision.h"
 
 namespace cgdmer {
 
@@ -23,7 +24,7 @@ struct RetrieveOptions {
   int k = 10;
   bool evaluate = false;  // recall@K over the store instead of a query
   int batch_size = 64;
-  std::string precision = "fp32";
+  Precision precision = Precision::fp32;
   bool progress = true;
 };
 
