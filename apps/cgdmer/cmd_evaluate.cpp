@@ -9,7 +9,6 @@
 #include "core/error.h"
 #include "eval/evaluate.h"
 #include "eval/tasks.h"
-#include "train/checkpoint.h"
 
 namespace cgdmer::cli {
 namespace {
@@ -39,10 +38,14 @@ Runner setup(CLI::App& app, const std::string& default_mode) {
   app.add_option("--val-fold", o->val_fold, "PTB-XL strat_fold used for validation");
   app.add_option("--test-fold", o->test_fold, "PTB-XL strat_fold used for testing");
   app.add_option("--ratios", *ratios, "percent of the training split, comma-separated");
-  app.add_option("--protocol", o->protocol, "honest (epoch by validation) | merl (max test AUC, MERL LR quirk)")
+  app.add_option_function<std::string>(
+         "--protocol", [o](const std::string& v) { o->protocol = parse_probe_protocol(v); },
+         "honest (epoch by validation) | merl (max test AUC, MERL LR quirk)")
       ->check(CLI::IsMember({"honest", "merl"}));
   app.add_option("--mode", *mode, "linear | zeroshot | both")->check(CLI::IsMember({"linear", "zeroshot", "both"}));
   app.add_flag("--merl-bugs", o->merl_bugs, "reproduce MERL's label bugs (sub-class column order, CSN substrings)");
+  app.add_flag("--allow-pretraining-overlap", o->allow_pretraining_overlap,
+               "evaluate even when test records were used to pretrain the model (refused by default)");
   app.add_option("--merl-splits", o->merl_splits,
                  "MERL's finetune/data_split folder: train/val/test = the records its CSVs list, in "
                  "their order (default: strat_fold for PTB-XL, MERL's random split otherwise)")
@@ -50,7 +53,7 @@ Runner setup(CLI::App& app, const std::string& default_mode) {
   app.add_option("--prompts", o->prompts, "class prompt JSON (default: bundled MERL CKEPE prompts)");
   app.add_option("--epochs", o->epochs, "linear-probe epochs")->check(CLI::PositiveNumber);
   app.add_option("--batch", o->feature_batch, "feature-extraction batch size")->check(CLI::PositiveNumber);
-  app.add_option("--precision", o->precision, "fp32 | bf16 | auto")->check(CLI::IsMember({"fp32", "bf16", "auto"}));
+  add_precision_option(app, &o->precision, "fp32 | bf16 | auto")->default_str(precision_name(o->precision));
   app.add_option("--cache", o->cache_dir, "feature cache folder (default OUT/cache)");
   app.add_option("--seed", o->seed, "probe seed");
   app.add_flag("--no-plots", [o](std::int64_t) { o->roc_plots = false; }, "skip ROC PNGs");
@@ -68,7 +71,6 @@ Runner setup(CLI::App& app, const std::string& default_mode) {
         throw ConfigError("--ratios: '" + r + "' is not a number");
       }
     }
-    o->load_model = [](const std::string& p) { return load_model_for_inference(p, nullptr); };
     o->linear = *mode != "zeroshot";
     o->zeroshot = *mode != "linear";
     const auto rows = run_evaluation(*o);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -21,11 +22,12 @@
 #include "data/splits.h"
 #include "eval/features.h"
 #include "eval/linear_probe.h"
-#include "eval/merl_splits.h"
-#include "eval/model_loading.h"
+#include "eval/task_split.h"
 #include "eval/tasks.h"
 #include "eval/zero_shot.h"
 #include "metrics/roc_auc.h"
+#include "model/checkpoint_file.h"
+#include "model/model_loading.h"
 #include "plot/chart.h"
 #include "text/tokenizer.h"
 
@@ -33,81 +35,6 @@ namespace cgdmer {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TaskSplit {
-  std::vector<std::int64_t> train, val, test;  // store rows
-  torch::Tensor y_train, y_val, y_test;        // (n, C) float32, task order
-};
-
-torch::Tensor labels_of(const ShardStore& store, const std::vector<std::int64_t>& rows,
-                        const LabelSetMatch& m, bool csn_bug,
-                        const std::vector<std::string>& classes) {
-  const int C = int(m.column.size());
-  std::vector<std::uint8_t> y(rows.size() * C);
-  for (std::size_t r = 0; r < rows.size(); ++r) {
-    const auto all = store.labels(rows[r], m.set);
-    for (int c = 0; c < C; ++c) y[r * C + c] = all[m.column[c]];
-  }
-  if (csn_bug) apply_csn_substring_bug(y, classes);
-  auto t = torch::empty({std::int64_t(rows.size()), C}, torch::kFloat32);
-  for (std::size_t k = 0; k < y.size(); ++k) t.data_ptr<float>()[k] = y[k];
-  return t;
-}
-
-TaskSplit make_split(const ShardStore& store, const TaskDef& task, const EvaluateOptions& opt) {
-  const auto m = match_label_set(task, store.info().label_sets, store.dir());
-  TaskSplit s;
-  bool has_folds = false;
-  if (!opt.merl_splits.empty()) {  // MERL's released CSVs: membership and row order
-    auto ms = merl_task_split(opt.merl_splits, task.name, store);
-    if (ms.missing > 0) {
-      std::string ex;
-      for (const auto& k : ms.missing_examples) ex += (ex.empty() ? "" : ", ") + k;
-      spdlog::warn("task {}: {} records of MERL's split files are not in {} (e.g. {}); the "
-                   "numbers are over the {} that are",
-                   task.name, ms.missing, store.dir(), ex,
-                   ms.train.size() + ms.val.size() + ms.test.size());
-    }
-    s.train = std::move(ms.train), s.val = std::move(ms.val), s.test = std::move(ms.test);
-  } else {
-    std::vector<std::int64_t> kept;
-    for (std::int64_t i = 0; i < store.size(); ++i) {
-      const auto all = store.labels(i, m.set);
-      bool any = false;
-      for (int c : m.column) any = any || all[c];
-      if (any) kept.push_back(i);  // MERL's split CSVs hold only records with ≥ 1 task label
-      has_folds = has_folds || store.fold(i) > 0;
-    }
-    if (has_folds) {
-      for (auto i : kept) {
-        const int f = store.fold(i);
-        (f == opt.test_fold ? s.test : f == opt.val_fold ? s.val : s.train).push_back(i);
-      }
-    } else {
-      const auto a = train_test_split(std::int64_t(kept.size()), std::nullopt, 0.2, 42);
-      const auto b = train_test_split(std::int64_t(a.train.size()), std::nullopt, 0.1, 42);
-      for (auto k : a.test) s.test.push_back(kept[k]);
-      for (auto k : b.train) s.train.push_back(kept[a.train[k]]);
-      for (auto k : b.test) s.val.push_back(kept[a.train[k]]);
-    }
-  }
-  if (s.train.empty() || s.test.empty())
-    throw ConfigError(store.dir() + ": task " + task.name + " has " + std::to_string(s.train.size()) +
-                          " training and " + std::to_string(s.test.size()) + " test records",
-                      !opt.merl_splits.empty()
-                          ? "the store holds too few of the records in MERL's split files"
-                      : has_folds ? "check --val-fold/--test-fold against the store's strat_fold values"
-                                  : "the store holds too few labelled records");
-  const bool csn_bug = opt.merl_bugs && task.name == "csn";
-  s.y_train = labels_of(store, s.train, m, csn_bug, task.classes);
-  s.y_val = labels_of(store, s.val, m, csn_bug, task.classes);
-  s.y_test = labels_of(store, s.test, m, csn_bug, task.classes);
-  if (opt.merl_bugs) {  // sub-class column order: outputs trained on another class's column
-    const auto perm = merl_train_label_permutation(task);
-    s.y_train = s.y_train.index_select(1, torch::tensor(std::vector<std::int64_t>(perm.begin(), perm.end())));
-  }
-  return s;
-}
 
 torch::Tensor rows_of(const torch::Tensor& all, const std::vector<std::int64_t>& rows) {
   return all.index_select(0, torch::tensor(rows, torch::kLong));
@@ -154,30 +81,75 @@ void save_roc(const std::string& path, const std::string& title, const std::vect
   save_line_chart(path, series, o);
 }
 
+// Test records of each task that the model was pretrained on: refused (or, when allowed,
+// warned about). Records match by dataset and record id.
+// A task and the index of the store that carries its labels, with its resolved split.
+struct PlannedTask {
+  const TaskDef* task = nullptr;
+  int store = 0;
+  TaskSplit split;
+};
+
+void check_pretraining_overlap(const CheckpointMeta& meta, const std::string& model,
+                               const std::vector<PlannedTask>& plan,
+                               const std::vector<ShardStore>& stores, bool allow) {
+  TrainingData pre;
+  if (!training_data_of(meta, &pre, model)) {
+    spdlog::warn("{}: the checkpoint does not record its pretraining records (written by an "
+                 "earlier cgdmer); test records are not checked against them", model);
+    return;
+  }
+  const std::set<std::string> seen(pre.record_ids.begin(), pre.record_ids.end());
+  std::string folds = pre.folds.empty() ? "all" : "";
+  for (int f : pre.folds) folds += (folds.empty() ? "" : " ") + std::to_string(f);
+  for (const PlannedTask& p : plan) {
+    const ShardStore& store = stores[std::size_t(p.store)];
+    if (store.info().dataset != pre.dataset) continue;
+    std::vector<std::string> overlap;
+    for (auto r : p.split.test)
+      if (seen.count(store.record_id(r))) overlap.push_back(store.record_id(r));
+    if (overlap.empty()) continue;
+    std::string ex;
+    for (std::size_t k = 0; k < std::min<std::size_t>(5, overlap.size()); ++k)
+      ex += (k ? ", " : "") + overlap[k];
+    const std::string what = std::to_string(overlap.size()) + " of the " +
+                             std::to_string(p.split.test.size()) + " test records of task " +
+                             p.task->name + " (" + store.dir() + ") were used to pretrain " +
+                             model + " (" + pre.store + ", folds " + folds + "), e.g. record " + ex;
+    if (!allow)
+      throw ConfigError("evaluate: " + what,
+                        "test on a fold the model never trained on (--test-fold), or pass "
+                        "--allow-pretraining-overlap to evaluate anyway");
+    spdlog::warn("{} (allowed by --allow-pretraining-overlap)", what);
+  }
+}
+
 std::string ratio_label(double r) {
   std::ostringstream s;
   s << r << "%";
   return s.str();
 }
 
-}  // namespace
 
-std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt) {
+void check_options(const EvaluateOptions& opt) {
   if (opt.models.empty() && !opt.random_init)
     throw ConfigError("evaluate: no model given", "pass --model CKPT (and/or --random-init)");
+  if (opt.random_init && opt.random_init_config.empty() && opt.models.empty())
+    throw ConfigError("evaluate --random-init needs --model or --random-init-config");
   if (opt.stores.empty()) throw ConfigError("evaluate: no data store given", "pass --data STORE");
   if (opt.out_dir.empty()) throw ConfigError("evaluate: no output folder", "pass --out DIR");
-  if (!opt.models.empty() && !opt.load_model)
-    throw ConfigError("evaluate: no checkpoint loader given (EvaluateOptions::load_model)");
   for (double r : opt.ratios)
     if (!(r > 0 && r <= 100)) throw ConfigError("evaluate: ratios must be in (0, 100]");
-  fs::create_directories(opt.out_dir);
-  const std::string cache = opt.cache_dir.empty() ? opt.out_dir + "/cache" : opt.cache_dir;
+}
 
-  std::vector<ShardStore> stores;
-  for (const auto& s : opt.stores) stores.push_back(ShardStore::open(s));
-  // Task → store holding its labels.
-  std::vector<std::pair<const TaskDef*, int>> plan;
+// Each task on the first store that carries its labels, its split resolved there.
+std::vector<PlannedTask> plan_tasks(const EvaluateOptions& opt, const std::vector<ShardStore>& stores) {
+  SplitRules rules;
+  rules.val_fold = opt.val_fold;
+  rules.test_fold = opt.test_fold;
+  rules.merl_splits = opt.merl_splits;
+  rules.merl_bugs = opt.merl_bugs;
+  std::vector<PlannedTask> plan;
   for (const auto& name : opt.tasks) {
     const TaskDef& t = find_task(name);
     int found = -1;
@@ -192,123 +164,153 @@ std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt) {
       spdlog::warn("task {}: no given store carries its labels; skipped", t.name);
       continue;
     }
-    plan.push_back({&t, found});
+    PlannedTask p{&t, found, resolve_task_split(t, stores[std::size_t(found)], rules)};
+    spdlog::info("task {}: train {} / val {} / test {} records ({})", t.name, p.split.train.size(),
+                 p.split.val.size(), p.split.test.size(), stores[std::size_t(found)].dir());
+    plan.push_back(std::move(p));
   }
   if (plan.empty()) throw ConfigError("evaluate: none of the tasks has a store with its labels");
+  return plan;
+}
 
-  std::vector<TaskSplit> splits;
-  for (auto& [t, k] : plan) {
-    splits.push_back(make_split(stores[k], *t, opt));
-    spdlog::info("task {}: train {} / val {} / test {} records ({})", t->name,
-                 splits.back().train.size(), splits.back().val.size(), splits.back().test.size(),
-                 stores[k].dir());
-  }
+struct ModelEntry {
+  std::string name, key;        // key: feature-cache identity ("" = do not cache)
+  std::function<CgDmer()> make;
+};
 
-  std::map<std::string, std::string> prompts;
-  std::string prompt_file = opt.prompts.empty() ? resource_path("assets/prompts/CKEPE_prompt.json")
-                                                : opt.prompts;
-  std::unique_ptr<WordPieceTokenizer> tok;
-  if (opt.zeroshot) {
-    prompts = load_prompts(prompt_file);
-    tok = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::medcpt());
-  }
-
-  // Models: checkpoints, then the random-init baseline.
-  struct ModelEntry {
-    std::string name, key;
-    std::function<CgDmer()> make;
-  };
+// Checkpoints (each refused if its pretraining records overlap a test split), then the
+// random-init baseline.
+std::vector<ModelEntry> model_entries(const EvaluateOptions& opt, const std::vector<PlannedTask>& plan,
+                                      const std::vector<ShardStore>& stores) {
   std::vector<ModelEntry> models;
-  for (const auto& path : opt.models)
-    models.push_back({model_name(path, opt.models), model_file_key(path),
-                      [path, &opt] { return opt.load_model(path); }});
-  if (opt.random_init) {
-    std::string cfg_src = opt.random_init_config;
-    models.push_back({"random-init", "", [cfg_src, &opt]() {
-                        if (!cfg_src.empty()) return random_init_model(Config::load(cfg_src), opt.seed);
-                        auto m = opt.load_model(opt.models.at(0));
-                        return random_init_model(m->config(), opt.seed);
+  for (const auto& path : opt.models) {
+    const std::string name = model_name(path, opt.models);
+    models.push_back({name, model_file_key(path), [&opt, &plan, &stores, path, name] {
+                        CheckpointMeta meta;
+                        CgDmer m = load_model_for_inference(path, nullptr, &meta);
+                        check_pretraining_overlap(meta, name, plan, stores,
+                                                  opt.allow_pretraining_overlap);
+                        return m;
                       }});
-    if (cfg_src.empty() && opt.models.empty())
-      throw ConfigError("evaluate --random-init needs --model or --random-init-config");
   }
+  if (opt.random_init)
+    models.push_back({"random-init", "", [&opt] {
+                        const Config cfg = opt.random_init_config.empty()
+                                               ? load_model_for_inference(opt.models.at(0))->config()
+                                               : Config::load(opt.random_init_config);
+                        return random_init_model(cfg, opt.seed);
+                      }});
+  return models;
+}
 
+// Frozen features of every store a task uses, once per store.
+std::map<int, EcgFeatures> store_features(CgDmer& model, const ModelEntry& me,
+                                          const std::vector<PlannedTask>& plan,
+                                          const std::vector<ShardStore>& stores,
+                                          const EvaluateOptions& opt) {
+  std::map<int, EcgFeatures> feats;
+  for (const auto& p : plan) {
+    if (feats.count(p.store)) continue;
+    FeatureOptions fo;
+    fo.batch_size = opt.feature_batch;
+    fo.precision = opt.precision;
+    fo.cache_dir = me.key.empty() ? "" : (opt.cache_dir.empty() ? opt.out_dir + "/cache" : opt.cache_dir);
+    fo.model_key = me.key;
+    fo.want_features = opt.linear;
+    fo.want_shared = opt.zeroshot;
+    const ShardStore& store = stores[std::size_t(p.store)];
+    auto& f = feats[p.store] = extract_features(model, store, {}, fo);
+    if (!f.from_cache)
+      spdlog::info("{}: features of {} ECGs in {:.1f} s ({:.1f} ECGs/s)", me.name, store.size(),
+                   f.seconds, store.size() / f.seconds);
+  }
+  return feats;
+}
+
+// One linear probe per label ratio on the task's frozen features.
+void linear_rows(const ModelEntry& me, const PlannedTask& p, const EcgFeatures& F,
+                 const EvaluateOptions& opt, std::vector<ResultRow>& rows) {
+  const TaskDef& task = *p.task;
+  const TaskSplit& sp = p.split;
+  for (double ratio : opt.ratios) {
+    std::vector<std::int64_t> train_rows = sp.train;
+    torch::Tensor ytr = sp.y_train;
+    if (ratio < 100) {  // MERL: train_test_split(train, train_size=r/100, rs=42)
+      const auto sub = train_test_split(std::int64_t(sp.train.size()), ratio / 100.0, std::nullopt, 42);
+      train_rows.clear();
+      for (auto i : sub.train) train_rows.push_back(sp.train[std::size_t(i)]);
+      ytr = sp.y_train.index_select(0, torch::tensor(sub.train, torch::kLong));
+    }
+    ProbeOptions po;
+    po.epochs = opt.epochs;
+    po.protocol = opt.protocol;
+    po.seed = opt.seed;
+    const auto tp0 = std::chrono::steady_clock::now();
+    const auto r = linear_probe({rows_of(F.features, train_rows), ytr},
+                                {rows_of(F.features, sp.val), sp.y_val},
+                                {rows_of(F.features, sp.test), sp.y_test}, po);
+    ResultRow row{me.name, task.name, "linear", ratio, r.test_auc,
+                  std::int64_t(sp.test.size()), std::int64_t(train_rows.size()),
+                  r.chosen_epoch, r.val_auc, {}, probe_protocol_name(opt.protocol)};
+    for (int c : r.test_detail.excluded) row.excluded.push_back(task.classes[std::size_t(c)]);
+    const double probe_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count();
+    spdlog::info("{} {} linear {}: AUC {:.4f} (epoch {}, val {:.4f}, n_train {}, {} epochs in {:.1f} s)",
+                 me.name, task.name, ratio_label(ratio), r.test_auc, r.chosen_epoch, r.val_auc,
+                 train_rows.size(), opt.epochs, probe_s);
+    if (!row.excluded.empty())
+      spdlog::warn("{} {}: {}", me.name, task.name,
+                   describe_excluded(to_bytes(sp.y_test), int(task.classes.size()),
+                                     r.test_detail.excluded, task.classes));
+    if (opt.roc_plots && ratio == *std::max_element(opt.ratios.begin(), opt.ratios.end()))
+      save_roc(opt.out_dir + "/roc_" + slug(me.name) + "_" + task.name + "_linear.png",
+               me.name + " · " + task.title + " · linear " + ratio_label(ratio), r.test_scores,
+               sp.y_test, task, r.test_detail);
+    rows.push_back(row);
+  }
+}
+
+struct PromptSet {
+  std::string file;
+  std::map<std::string, std::string> prompts;
+  std::unique_ptr<WordPieceTokenizer> tok;
+};
+
+ResultRow zero_shot_row(CgDmer& model, const ModelEntry& me, const PlannedTask& p,
+                        const EcgFeatures& F, const PromptSet& ps, const EvaluateOptions& opt) {
+  const TaskDef& task = *p.task;
+  const auto zs = score_zero_shot_task(model, *ps.tok, prompts_for(ps.prompts, task.prompt_keys, ps.file),
+                                       rows_of(F.shared, p.split.test), to_bytes(p.split.y_test));
+  ResultRow row{me.name, task.name, "zeroshot", 100, zs.auc.macro,
+                std::int64_t(p.split.test.size()), 0, 0, 0, {}, "zero-shot"};
+  for (int c : zs.auc.excluded) row.excluded.push_back(task.classes[std::size_t(c)]);
+  spdlog::info("{} {} zero-shot: AUC {:.4f}", me.name, task.name, zs.auc.macro);
+  if (opt.roc_plots)
+    save_roc(opt.out_dir + "/roc_" + slug(me.name) + "_" + task.name + "_zeroshot.png",
+             me.name + " · " + task.title + " · zero-shot", zs.scores, p.split.y_test, task, zs.auc);
+  return row;
+}
+
+}  // namespace
+
+std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt) {
+  check_options(opt);
+  fs::create_directories(opt.out_dir);
+  std::vector<ShardStore> stores;
+  for (const auto& s : opt.stores) stores.push_back(ShardStore::open(s));
+  const std::vector<PlannedTask> plan = plan_tasks(opt, stores);
+  PromptSet prompts;
+  if (opt.zeroshot) {
+    prompts.file = opt.prompts.empty() ? resource_path("assets/prompts/CKEPE_prompt.json") : opt.prompts;
+    prompts.prompts = load_prompts(prompts.file);
+    prompts.tok = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::medcpt());
+  }
   std::vector<ResultRow> rows;
-  for (const auto& me : models) {
+  for (const ModelEntry& me : model_entries(opt, plan, stores)) {
     CgDmer model = me.make();
-    const bool linear = opt.linear, zs = opt.zeroshot;
-    std::map<int, EcgFeatures> feats;  // per store
-    for (std::size_t ti = 0; ti < plan.size(); ++ti) {
-      const TaskDef& task = *plan[ti].first;
-      const int k = plan[ti].second;
-      if (!feats.count(k)) {
-        FeatureOptions fo;
-        fo.batch_size = opt.feature_batch;
-        fo.precision = opt.precision;
-        fo.cache_dir = me.key.empty() ? "" : cache;  // random init: nothing to key on
-        fo.model_key = me.key;
-        fo.want_features = linear;
-        fo.want_shared = zs;
-        feats[k] = extract_features(model, stores[k], {}, fo);
-        if (!feats[k].from_cache)
-          spdlog::info("{}: features of {} ECGs in {:.1f} s ({:.1f} ECGs/s)", me.name,
-                       stores[k].size(), feats[k].seconds, stores[k].size() / feats[k].seconds);
-      }
-      const auto& F = feats[k];
-      const auto& sp = splits[ti];
-      if (linear) {
-        for (double ratio : opt.ratios) {
-          std::vector<std::int64_t> train_rows = sp.train;
-          torch::Tensor ytr = sp.y_train;
-          if (ratio < 100) {  // MERL: train_test_split(train, train_size=r/100, rs=42)
-            const auto sub = train_test_split(std::int64_t(sp.train.size()), ratio / 100.0,
-                                              std::nullopt, 42);
-            train_rows.clear();
-            for (auto i : sub.train) train_rows.push_back(sp.train[i]);
-            ytr = sp.y_train.index_select(0, torch::tensor(sub.train, torch::kLong));
-          }
-          ProbeOptions po;
-          po.epochs = opt.epochs;
-          po.protocol = opt.protocol;
-          po.seed = opt.seed;
-          const auto tp0 = std::chrono::steady_clock::now();
-          const auto r = linear_probe({rows_of(F.features, train_rows), ytr},
-                                      {rows_of(F.features, sp.val), sp.y_val},
-                                      {rows_of(F.features, sp.test), sp.y_test}, po);
-          ResultRow row{me.name, task.name, "linear", ratio, r.test_auc,
-                        std::int64_t(sp.test.size()), std::int64_t(train_rows.size()),
-                        r.chosen_epoch, r.val_auc, {}, opt.protocol};
-          for (int c : r.test_detail.excluded) row.excluded.push_back(task.classes[c]);
-          const double probe_s =
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count();
-          spdlog::info("{} {} linear {}: AUC {:.4f} (epoch {}, val {:.4f}, n_train {}, {} epochs in {:.1f} s)",
-                       me.name, task.name, ratio_label(ratio), r.test_auc, r.chosen_epoch,
-                       r.val_auc, train_rows.size(), opt.epochs, probe_s);
-          if (!row.excluded.empty())
-            spdlog::warn("{} {}: {}", me.name, task.name,
-                         describe_excluded(to_bytes(sp.y_test), int(task.classes.size()),
-                                           r.test_detail.excluded, task.classes));
-          if (opt.roc_plots && ratio == *std::max_element(opt.ratios.begin(), opt.ratios.end()))
-            save_roc(opt.out_dir + "/roc_" + slug(me.name) + "_" + task.name + "_linear.png",
-                     me.name + " · " + task.title + " · linear " + ratio_label(ratio),
-                     r.test_scores, sp.y_test, task, r.test_detail);
-          rows.push_back(row);
-        }
-      }
-      if (zs) {
-        const auto texts = prompts_for(prompts, task.prompt_keys, prompt_file);
-        const auto cls = encode_class_prompts(model, *tok, texts, model->config().text.max_len);
-        const auto scores = to_doubles(zero_shot_scores(rows_of(F.shared, sp.test), cls));
-        const auto auc = macro_roc_auc(scores, to_bytes(sp.y_test), int(task.classes.size()));
-        ResultRow row{me.name, task.name, "zeroshot", 100, auc.macro,
-                      std::int64_t(sp.test.size()), 0, 0, 0, {}, "zero-shot"};
-        for (int c : auc.excluded) row.excluded.push_back(task.classes[c]);
-        spdlog::info("{} {} zero-shot: AUC {:.4f}", me.name, task.name, auc.macro);
-        if (opt.roc_plots)
-          save_roc(opt.out_dir + "/roc_" + slug(me.name) + "_" + task.name + "_zeroshot.png",
-                   me.name + " · " + task.title + " · zero-shot", scores, sp.y_test, task, auc);
-        rows.push_back(row);
-      }
+    const auto feats = store_features(model, me, plan, stores, opt);
+    for (const PlannedTask& p : plan) {
+      if (opt.linear) linear_rows(me, p, feats.at(p.store), opt, rows);
+      if (opt.zeroshot) rows.push_back(zero_shot_row(model, me, p, feats.at(p.store), prompts, opt));
     }
   }
   return rows;
@@ -353,8 +355,8 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
         for (double r : ratios) md << " " << cell(find(m, t, "linear", r)) << " |";
       md << "\n";
     }
-    md << "\nProtocol: `" << opt.protocol << "` — "
-       << (opt.protocol == "merl"
+    md << "\nProtocol: `" << probe_protocol_name(opt.protocol) << "` — "
+       << (opt.protocol == ProbeProtocol::merl
                ? "MERL's reporting: maximum TEST AUC over epochs, MultiStepLR([40]) stepped per "
                  "batch and per epoch (LR 1e-4 after 40 steps). Comparable to published tables, "
                  "optimistically biased."

@@ -3,34 +3,33 @@
 // zero-shot scoring; results.json (a list of {model, task, mode, ratio, auc, n_test, ...}),
 // results.md in the paper's Table 1 (linear) / Table 2 (zero-shot) layout, ROC PNGs.
 //
-// Splits: PTB-XL tasks use strat_fold (train = all other folds, val = val_fold, test =
-// test_fold), keeping only records with ≥ 1 label in the task (as MERL's split CSVs do);
-// stores without folds (CPSC 2018, CSN) are split like MERL's preprocessing:
-// train_test_split(test_size=0.2, rs=42), then test_size=0.1 on the rest for val — over the
-// store's record order, which need not be MERL's CSV row order. The 1 % / 10 % training subsets are train_test_split(train, train_size=r/100,
-// random_state=42) exactly as MERL (sklearn-exact port in data/splits.h). With `merl_splits`
-// (MERL's released finetune/data_split folder) a task's train/val/test are the records its
-// CSVs list, in their row order (eval/merl_splits.h).
+// Each task's split and labels are resolved by eval/task_split.h (strat_fold, MERL's random
+// split, or MERL's released CSVs; MERL's label bugs when asked); this file orchestrates.
+// Leakage guard: a checkpoint records the records it was pretrained on; a test split that
+// holds one of them is refused (EvaluateOptions::allow_pretraining_overlap overrides).
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "eval/model_loading.h"
+#include "eval/linear_probe.h"
+#include "model/precision.h"
 
 namespace cgdmer {
 
 struct EvaluateOptions {
-  std::vector<std::string> models;     // checkpoint paths
-  ModelLoader load_model;              // checkpoint → model (train's load_model_for_inference)
+  std::vector<std::string> models;     // checkpoint files or run folders
+  // A model whose checkpoint records its pretraining records is refused when a task's test
+  // split holds any of them (ConfigError naming the overlap), unless this is set.
+  bool allow_pretraining_overlap = false;
   bool random_init = false;            // add a random-init encoder row
   std::string random_init_config;      // preset/TOML for the random-init model ("" = first model's)
   std::vector<std::string> tasks;
   std::vector<std::string> stores;
   int val_fold = 9, test_fold = 10;
   std::vector<double> ratios{1, 10, 100};
-  std::string protocol = "honest";
+  ProbeProtocol protocol = ProbeProtocol::honest;
   bool linear = true, zeroshot = true;
   bool merl_bugs = false;
   std::string merl_splits;             // MERL's finetune/data_split folder: use its CSVs' splits
@@ -38,7 +37,7 @@ struct EvaluateOptions {
   std::string out_dir;
   int epochs = 100;
   int feature_batch = 64;
-  std::string precision = "auto";
+  Precision precision = Precision::automatic;
   std::string cache_dir;               // "" = OUT/cache
   std::uint64_t seed = 42;
   bool roc_plots = true;
@@ -52,7 +51,7 @@ struct ResultRow {
   int chosen_epoch = 0;           // linear only
   double val_auc = 0;             // linear only
   std::vector<std::string> excluded;  // classes left out of the macro mean
-  std::string protocol;
+  std::string protocol;            // "honest" | "merl" (linear), "zero-shot"
 };
 
 std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt);

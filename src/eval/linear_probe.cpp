@@ -23,13 +23,21 @@ double merl_probe_lr(double base_lr, std::int64_t scheduler_steps) {
   return scheduler_steps >= 40 ? base_lr * 0.1 : base_lr;
 }
 
-int select_epoch(const std::vector<ProbeEpoch>& history, const std::string& protocol) {
-  if (protocol != "honest" && protocol != "merl")
-    throw ConfigError("probe protocol must be 'honest' or 'merl', not '" + protocol + "'");
+ProbeProtocol parse_probe_protocol(const std::string& text) {
+  if (text == "honest") return ProbeProtocol::honest;
+  if (text == "merl") return ProbeProtocol::merl;
+  throw ConfigError("probe protocol must be 'honest' or 'merl', not '" + text + "'");
+}
+
+const char* probe_protocol_name(ProbeProtocol p) {
+  return p == ProbeProtocol::merl ? "merl" : "honest";
+}
+
+int select_epoch(const std::vector<ProbeEpoch>& history, ProbeProtocol protocol) {
   int best = -1;
   double best_v = -std::numeric_limits<double>::infinity();
   for (std::size_t i = 0; i < history.size(); ++i) {
-    const double v = protocol == "honest" ? history[i].val_auc : history[i].test_auc;
+    const double v = protocol == ProbeProtocol::honest ? history[i].val_auc : history[i].test_auc;
     if (std::isfinite(v) && v > best_v) {
       best_v = v;
       best = int(i);
@@ -70,7 +78,6 @@ ProbeResult linear_probe(const ProbeSplit& train, const ProbeSplit& val, const P
   if (N == 0) throw ConfigError("linear probe: empty training split");
   if (opt.epochs <= 0 || opt.batch_size <= 0)
     throw ConfigError("linear probe: epochs and batch size must be positive");
-  select_epoch({}, opt.protocol);  // validates the protocol name
 
   const auto Xtr = train.features.to(torch::kFloat32).contiguous();
   const auto Ytr = train.labels.to(torch::kFloat32).contiguous();
@@ -85,7 +92,7 @@ ProbeResult linear_probe(const ProbeSplit& train, const ProbeSplit& val, const P
   auto mb = torch::zeros_like(b), vb = torch::zeros_like(b);
   const double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   std::int64_t adam_t = 0, sched_steps = 0;
-  const bool merl = opt.protocol == "merl";
+  const bool merl = opt.protocol == ProbeProtocol::merl;
 
   ProbeResult res;
   res.protocol = opt.protocol;

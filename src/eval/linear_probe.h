@@ -27,12 +27,20 @@ struct ProbeSplit {
   torch::Tensor labels;    // (N, C) float32 multi-hot {0, 1}
 };
 
+// Which epoch a probe reports:
+//   honest  the epoch with the best VALIDATION AUC (the default)
+//   merl    the epoch with the best TEST AUC, with MERL's MultiStepLR quirk — MERL's reporting,
+//           comparable to published tables, optimistically biased
+enum class ProbeProtocol { honest, merl };
+ProbeProtocol parse_probe_protocol(const std::string& text);  // ConfigError on anything else
+const char* probe_protocol_name(ProbeProtocol p);
+
 struct ProbeOptions {
   int epochs = 100;
   int batch_size = 16;
   double lr = 1e-3;
   double weight_decay = 1e-4;
-  std::string protocol = "honest";  // "honest" | "merl"
+  ProbeProtocol protocol = ProbeProtocol::honest;
   std::uint64_t seed = 42;
   bool keep_scores = true;          // keep the reported epoch's test logits
 };
@@ -46,7 +54,7 @@ struct ProbeEpoch {
 };
 
 struct ProbeResult {
-  std::string protocol;
+  ProbeProtocol protocol = ProbeProtocol::honest;
   std::vector<ProbeEpoch> history;
   int chosen_epoch = 0;         // 1-based epoch whose test AUC is reported
   double val_auc = 0;           // at chosen_epoch
@@ -60,7 +68,7 @@ ProbeResult linear_probe(const ProbeSplit& train, const ProbeSplit& val, const P
 
 // Which epoch each protocol reports, from a history (exposed for tests): honest → argmax
 // val_auc, merl → argmax test_auc; first maximum wins; NaNs never win. Returns index.
-int select_epoch(const std::vector<ProbeEpoch>& history, const std::string& protocol);
+int select_epoch(const std::vector<ProbeEpoch>& history, ProbeProtocol protocol);
 
 // MERL's LR at a given scheduler step count (milestone 40, gamma 0.1).
 double merl_probe_lr(double base_lr, std::int64_t scheduler_steps);

@@ -125,11 +125,11 @@ TEST(LinearProbe, ProtocolsSelectTheirEpochs) {
   std::vector<ProbeEpoch> h(4);
   const double val[] = {0.70, 0.80, 0.80, 0.75}, test[] = {0.72, 0.74, 0.79, 0.81};
   for (int i = 0; i < 4; ++i) h[i] = {i + 1, 0.5, 1e-3, val[i], test[i]};
-  EXPECT_EQ(select_epoch(h, "honest"), 1);  // best val (first of the tie) → test 0.74
-  EXPECT_EQ(select_epoch(h, "merl"), 3);    // max test over epochs → 0.81
+  EXPECT_EQ(select_epoch(h, ProbeProtocol::honest), 1);  // best val (first of the tie) → test 0.74
+  EXPECT_EQ(select_epoch(h, ProbeProtocol::merl), 3);    // max test over epochs → 0.81
   h[1].val_auc = std::nan("");
-  EXPECT_EQ(select_epoch(h, "honest"), 2);  // NaN never wins
-  EXPECT_THROW(select_epoch(h, "best"), ConfigError);
+  EXPECT_EQ(select_epoch(h, ProbeProtocol::honest), 2);  // NaN never wins
+  EXPECT_THROW(parse_probe_protocol("best"), ConfigError);
 
   // End to end: merl's reported test AUC is the max over the history, honest's the test AUC
   // at the best-val epoch, hence merl >= honest on the same run.
@@ -138,7 +138,7 @@ TEST(LinearProbe, ProtocolsSelectTheirEpochs) {
   ProbeOptions o;
   o.epochs = 8;
   const auto honest = linear_probe(tr, va, te, o);
-  o.protocol = "merl";
+  o.protocol = ProbeProtocol::merl;
   const auto merl = linear_probe(tr, va, te, o);
   double max_test = 0;
   for (const auto& e : merl.history) max_test = std::max(max_test, e.test_auc);
@@ -158,11 +158,11 @@ TEST(LinearProbe, MerlLrQuirk) {
   auto tr = toy_split(100, 4, 2, 1.0, 4);
   ProbeOptions o;
   o.epochs = 6;
-  o.protocol = "merl";
+  o.protocol = ProbeProtocol::merl;
   const auto r = linear_probe(tr, tr, tr, o);
   EXPECT_DOUBLE_EQ(r.history[3].lr, 1e-3);  // 32 steps
   EXPECT_DOUBLE_EQ(r.history[4].lr, 1e-4);  // 40 steps
-  o.protocol = "honest";
+  o.protocol = ProbeProtocol::honest;
   EXPECT_DOUBLE_EQ(linear_probe(tr, tr, tr, o).history[5].lr, 1e-3);
 }
 
@@ -170,7 +170,6 @@ TEST(LinearProbe, RejectsMismatchedInputs) {
   auto tr = toy_split(50, 4, 2, 1.0, 1);
   ProbeSplit bad{torch::zeros({10, 5}), torch::zeros({10, 2})};
   EXPECT_THROW(linear_probe(tr, bad, tr), ConfigError);
-  ProbeOptions o;
-  o.protocol = "oracle";
-  EXPECT_THROW(linear_probe(tr, tr, tr, o), ConfigError);
+  EXPECT_THROW(parse_probe_protocol("oracle"), ConfigError);
+  EXPECT_EQ(parse_probe_protocol("merl"), ProbeProtocol::merl);
 }
