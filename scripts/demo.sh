@@ -3,5 +3,5 @@
 # sample (data/sample). Output goes to ./demo-out unless --out is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+CGDMER_BUILD_TARGETS=cgdmer bash scripts/setup.sh   # the binary only, not the tests
 exec ./build/cgdmer demo "$@"

@@ -4,6 +4,8 @@
 # the netlib reference BLAS, 20–30x slower), then configures and builds (Release) into
 # ./build. Idempotent: a second run only rebuilds what changed.
 #   usage: scripts/setup.sh [extra cmake args...]
+#   env:   CGDMER_BUILD_TARGETS  targets to build (default: all — the binary, every test and
+#          benchmark); the demo builds only `cgdmer`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,5 +44,6 @@ fi
 JOBS=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
 # Each torch translation unit peaks at ~1.1 GB; cap jobs to memory as well as cores.
-cmake --build build -j "$JOBS"
-echo "setup: built ./build/cgdmer"
+read -r -a targets <<< "${CGDMER_BUILD_TARGETS:-all}"
+cmake --build build -j "$JOBS" --target "${targets[@]}"
+echo "setup: built ${targets[*]} in ./build"

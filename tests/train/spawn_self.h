@@ -1,6 +1,8 @@
 // Helpers for multi-process tests: re-run this test binary as another rank (a fresh exec,
 // not a bare fork, because OpenMP/LibTorch thread pools do not survive fork) with a gtest
-// filter and extra environment variables, and wait for it.
+// filter and extra environment variables, and wait for it. A child's body is a test named
+// <Suite>Worker.DISABLED_<Name>: disabled, so a normal run neither runs nor skips it, and
+// spawn_self runs it with --gtest_also_run_disabled_tests.
 #pragma once
 
 #include <spawn.h>
@@ -17,7 +19,8 @@ namespace cgdmer::testing {
 
 inline pid_t spawn_self(const std::string& gtest_filter,
                         const std::vector<std::string>& extra_env) {
-  std::vector<std::string> args{"/proc/self/exe", "--gtest_filter=" + gtest_filter};
+  std::vector<std::string> args{"/proc/self/exe", "--gtest_filter=" + gtest_filter,
+                                "--gtest_also_run_disabled_tests"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
