@@ -52,16 +52,9 @@ std::string options_fingerprint(const PrepareOptions& o, const PreprocessOptions
             {"seconds", o.seconds}, {"max_text_len", o.max_text_len},
             {"min_words", o.min_words}, {"cpsc_first_2500", o.cpsc_first_2500},
             {"csn_substring_labels", o.csn_substring_labels}, {"labels_csv", o.labels_csv},
-            {"vocab", o.vocab}, {"preprocessing", pp.settings_hash()}, {"n_items", n_items},
+            {"vocab", o.vocab}, {"preprocessing", pp.settings_text()}, {"n_items", n_items},
             {"format_version", sf::kFormatVersion}};
   return j.dump();
-}
-
-std::string hex_digest_of_settings(const std::string& settings) {
-  // settings_hash() text ends with ";fnv1a64=<hex>": keep the digest for the 64-byte header.
-  const auto p = settings.rfind("fnv1a64=");
-  if (p != std::string::npos) return settings.substr(p + 8);
-  return hash_hex(settings);
 }
 
 }  // namespace
@@ -84,7 +77,8 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
   layout.n_leads = int(pp.lead_order.size());
   layout.n_samples = int(pp.target_samples);
   layout.fs = o.rate;
-  layout.preprocessing_hash = hex_digest_of_settings(pp.settings_hash());
+  layout.preprocessing_settings = pp.settings_text();
+  layout.preprocessing_hash = pp.settings_digest();
   layout.lead_names = pp.lead_order;
   layout.label_sets = plan.label_sets;
   layout.max_text_len = o.max_text_len;
@@ -236,7 +230,7 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
                 {"rate_hz", o.rate},
                 {"seconds", o.seconds},
                 {"n_samples", layout.n_samples},
-                {"preprocessing", pp.settings_hash()},
+                {"preprocessing", pp.settings_text()},
                 {"jobs", jobs},
                 {"resumed", resumed},
                 {"elapsed_s_last_run", s.seconds},

@@ -125,9 +125,10 @@ StoreInfo parse_store_info(const json& j, const std::string& path) {
     if (j.value("format", std::string()) != sf::kFormatName)
       throw FormatError(path, "not a cgdmer shard store (format field)");
     info.version = json_int<std::uint32_t>(j.at("version"), path, "version");
-    if (info.version != sf::kFormatVersion)
+    if (info.version < sf::kOldestReadableVersion || info.version > sf::kFormatVersion)
       throw FormatError(path, "store format version " + std::to_string(info.version) +
-                                  ", this build reads version " + std::to_string(sf::kFormatVersion),
+                                  ", this build reads versions " + std::to_string(sf::kOldestReadableVersion) +
+                                  " to " + std::to_string(sf::kFormatVersion),
                         "re-run cgdmer prepare");
     info.n_records = json_int<std::int64_t>(j.at("n_records"), path, "n_records");
     info.n_leads = json_int<int>(j.at("n_leads"), path, "n_leads");
@@ -135,6 +136,7 @@ StoreInfo parse_store_info(const json& j, const std::string& path) {
     info.fs = j.at("fs").get<double>();
     info.dataset = j.at("dataset").get<std::string>();
     info.preprocessing_hash = j.at("preprocessing_hash").get<std::string>();
+    if (info.version >= 2) info.preprocessing_settings = j.at("preprocessing_settings").get<std::string>();
     info.lead_names = j.at("lead_names").get<std::vector<std::string>>();
     for (auto& [k, v] : j.at("label_sets").items()) info.label_sets[k] = v.get<std::vector<std::string>>();
   } catch (const json::exception& e) {
@@ -166,10 +168,41 @@ void check_signal_header(const void* map, const StoreInfo& info, std::uint64_t r
   sf::SignalHeader h;
   std::memcpy(&h, map, sizeof h);
   if (std::memcmp(h.magic, sf::kMagic, 8) != 0) throw FormatError(sig_path, "bad magic");
-  if (h.version != sf::kFormatVersion || h.dtype != sf::kDtypeInt16 ||
+  if (h.version != info.version || h.dtype != sf::kDtypeInt16 ||
       h.n_leads != std::uint32_t(info.n_leads) || h.n_samples != std::uint32_t(info.n_samples) ||
       h.n_records != std::uint64_t(info.n_records) || h.record_bytes != record_bytes)
     throw FormatError(sig_path, "header disagrees with store.json");
+}
+
+// Version 1 kept the settings text only in summary.json, as "<settings>;fnv1a64=<hash>"
+// (shard_store_format.h); "" when summary.json or that field is absent.
+std::string version1_settings_from_summary(const std::string& dir) {
+  const std::string path = file_in(dir, sf::kSummaryFile);
+  if (!fs::exists(path)) return "";
+  std::string text;
+  try {
+    text = json::parse(read_file(path)).value("preprocessing", std::string());
+  } catch (const json::exception& e) {
+    throw FormatError(path, std::string("not valid JSON: ") + e.what());
+  }
+  const auto p = text.rfind(";fnv1a64=");
+  return p == std::string::npos ? "" : text.substr(0, p);
+}
+
+// A store's preprocessing_hash must be the digest its version prescribes of its settings text
+// (store.json's in version 2, summary.json's in version 1); nothing to check without a text.
+void verify_preprocessing_hash(const std::string& dir, StoreInfo& info) {
+  const bool v1 = info.version == 1;
+  if (v1) info.preprocessing_settings = version1_settings_from_summary(dir);
+  if (info.preprocessing_settings.empty()) return;
+  const std::string want = sf::preprocessing_hash_for(info.version, info.preprocessing_settings);
+  if (info.preprocessing_hash != want)
+    throw FormatError(file_in(dir, v1 ? sf::kSummaryFile : sf::kStoreJson),
+                      "store format version " + std::to_string(info.version) + ": preprocessing_hash " +
+                          info.preprocessing_hash + " is not the " +
+                          (v1 ? "version-1 (mistyped-basis FNV) digest" : "FNV-1a-64") +
+                          " of the preprocessing settings (" + want + ")",
+                      "the store was edited or damaged; re-run cgdmer prepare");
 }
 
 // Appends record i's meta.jsonl object to the tables (labels: rows already sized).
@@ -239,6 +272,7 @@ ShardStore ShardStore::open(const std::string& dir) {
   auto s = std::make_unique<Impl>();
   s->dir = dir;
   s->info = parse_store_info(j, store_json);
+  verify_preprocessing_hash(dir, s->info);
 
   const std::string sig_path = file_in(dir, sf::kSignalsFile);
   s->record_values = std::size_t(s->info.n_leads) * std::size_t(s->info.n_samples);

@@ -21,17 +21,6 @@ namespace fs = std::filesystem;
 namespace sf = store_format;
 using nlohmann::json;
 
-std::string hash_hex(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
 namespace {
 
 std::string path_in(const std::string& dir, const char* name) {
@@ -65,6 +54,10 @@ ShardWriter::ShardWriter(std::string dir, StoreLayout layout)
     : dir_(std::move(dir)), layout_(std::move(layout)) {
   if (layout_.n_leads <= 0 || layout_.n_samples <= 0)
     throw ConfigError("shard store: n_leads and n_samples must be positive");
+  if (!layout_.preprocessing_settings.empty() &&
+      layout_.preprocessing_hash != sf::preprocessing_hash_for(sf::kFormatVersion, layout_.preprocessing_settings))
+    throw ConfigError("shard store: preprocessing_hash " + layout_.preprocessing_hash +
+                      " is not the FNV-1a-64 of the preprocessing settings");
   record_values_ = std::size_t(layout_.n_leads) * std::size_t(layout_.n_samples);
   qbuf_.resize(record_values_);
 }
@@ -267,6 +260,7 @@ void ShardWriter::commit(const std::string& summary_extra_json) {
   st["fs"] = layout_.fs;
   st["dtype"] = "int16";
   st["scale"] = sf::kScale;
+  st["preprocessing_settings"] = layout_.preprocessing_settings;
   st["preprocessing_hash"] = layout_.preprocessing_hash;
   st["lead_names"] = layout_.lead_names;
   st["label_sets"] = layout_.label_sets;
