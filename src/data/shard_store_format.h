@@ -21,7 +21,7 @@
 //       32    8  u64 n_records (0 while the store is being written; set when committed)
 //       40    8  u64 record_bytes = n_leads * n_samples * 2
 //       48    4  f32 scale (32767): stored q = round(v * scale), v = q / scale
-//       52   64  preprocessing hash (= store.json's preprocessing_hash), ASCII, NUL-padded
+//       52   64  preprocessing hash (= store.json's preprocessing_hash, <= 63 chars), NUL-padded
 //      116 ...   zero padding up to kSignalHeaderBytes (4096, so records are page aligned)
 //   record i lives at kSignalHeaderBytes + i * record_bytes (fixed size: the offset table is
 //   implicit), int16 (n_leads, n_samples) row-major, lead order of MIMIC-IV-ECG.

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -39,7 +40,9 @@ sf::SignalHeader make_header(const StoreLayout& l, std::uint64_t n_records) {
   h.n_records = n_records;
   h.record_bytes = std::uint64_t(l.n_leads) * std::uint64_t(l.n_samples) * 2;
   h.scale = sf::kScale;
-  std::strncpy(h.preprocessing_hash, l.preprocessing_hash.c_str(), sizeof h.preprocessing_hash);
+  // Fits with at least one NUL (the constructor refuses longer hashes).
+  std::memcpy(h.preprocessing_hash, l.preprocessing_hash.data(),
+              std::min(l.preprocessing_hash.size(), sizeof h.preprocessing_hash - 1));
   return h;
 }
 
@@ -54,6 +57,8 @@ ShardWriter::ShardWriter(std::string dir, StoreLayout layout)
     : dir_(std::move(dir)), layout_(std::move(layout)) {
   if (layout_.n_leads <= 0 || layout_.n_samples <= 0)
     throw ConfigError("shard store: n_leads and n_samples must be positive");
+  if (layout_.preprocessing_hash.size() >= sizeof(sf::SignalHeader::preprocessing_hash))
+    throw ConfigError("shard store: preprocessing_hash longer than the header's 63 characters");
   if (!layout_.preprocessing_settings.empty() &&
       layout_.preprocessing_hash != sf::preprocessing_hash_for(sf::kFormatVersion, layout_.preprocessing_settings))
     throw ConfigError("shard store: preprocessing_hash " + layout_.preprocessing_hash +

@@ -263,3 +263,43 @@ TEST(ShardStoreVersion, Version1WithTheNewDigestOrAnUnknownVersionIsRefused) {
   expect_format_error(dir, {"store.json", "store format version 3", "versions 1 to 2"});
   fs::remove_all(dir);
 }
+
+// The fuzz seeds are committed stores of both versions (fuzz/make_seeds.py; sections joined by
+// "\n=====\n": store.json, meta.jsonl, signals.bin header, record bytes). Unpacked, each opens.
+std::string unpack_fuzz_store_seed(const std::string& name) {
+  std::ifstream in(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/fuzz_shard_store/" + name, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  for (std::size_t at; (at = bytes.find("\n=====\n", from)) != std::string::npos; from = at + 7)
+    parts.push_back(bytes.substr(from, at - from));
+  parts.push_back(bytes.substr(from));
+  EXPECT_EQ(parts.size(), 4u) << name;
+  parts.resize(4);
+  const auto dir = temp_dir("seed_" + name);
+  std::ofstream(fs::path(dir) / "store.json", std::ios::binary) << parts[0];
+  std::ofstream(fs::path(dir) / "meta.jsonl", std::ios::binary) << parts[1];
+  parts[2].resize(4096, '\0');
+  std::ofstream(fs::path(dir) / "signals.bin", std::ios::binary) << parts[2] << parts[3];
+  return dir;
+}
+
+TEST(ShardStoreVersion, CommittedSeedStoresOfBothVersionsOpen) {
+  const auto v1 = unpack_fuzz_store_seed("valid_2x2x4");
+  const ShardStore s1 = ShardStore::open(v1);
+  EXPECT_EQ(s1.info().version, 1u);
+  EXPECT_EQ(s1.info().preprocessing_hash, "pp1:test");  // v1 seed: free-form, no summary to verify
+  EXPECT_EQ(s1.size(), 2);
+  EXPECT_EQ(s1.record_id(1), "r2");
+  const auto v2 = unpack_fuzz_store_seed("valid_v2_2x2x4");
+  const ShardStore s2 = ShardStore::open(v2);
+  EXPECT_EQ(s2.info().version, 2u);
+  EXPECT_EQ(s2.info().preprocessing_settings, "pp1:test");
+  EXPECT_EQ(s2.info().preprocessing_hash, "3029ec4bc7562aca");  // FNV-1a-64 of "pp1:test", from Python
+  EXPECT_EQ(s2.size(), 2);
+  std::vector<float> sig(8);
+  s2.read_signal(0, sig.data());
+  EXPECT_FLOAT_EQ(sig[2], 1.0f);  // q = 32767
+  fs::remove_all(v1);
+  fs::remove_all(v2);
+}
