@@ -68,6 +68,9 @@ class ShardWriter {
  private:
   ShardWriter(std::string dir, StoreLayout layout);
   void open_files(bool fresh);
+  // Writes the final header (n_records) into signals.bin.partial, syncs it, closes both partial
+  // files and renames it to signals.bin; returns its size in bytes.
+  std::uint64_t finish_signals();
 
   std::string dir_;
   StoreLayout layout_;
