@@ -24,64 +24,93 @@
 
 namespace cgdmer {
 
-template <class Produce, class Consume>
-void ordered_parallel_map(std::int64_t begin, std::int64_t end, int jobs, std::int64_t window,
-                          Produce&& produce, Consume&& consume) {
-  using Result = std::decay_t<std::invoke_result_t<Produce&, std::int64_t>>;
+namespace detail {
+
+// The shared state of one ordered_parallel_map call: which index is claimed next, which the
+// consumer waits for, and the results produced in between.
+template <class Result>
+class OrderedResults {
+ public:
   struct Slot {
     std::optional<Result> value;
     std::exception_ptr error;
   };
-  jobs = std::max(1, jobs);
-  window = std::max<std::int64_t>(1, window);
 
-  std::mutex mu;
-  std::condition_variable cv_work, cv_done;
-  std::int64_t next_claim = begin, next_consume = begin;
-  std::map<std::int64_t, Slot> done;  // produced, not yet consumed
-  bool stop = false;
+  OrderedResults(std::int64_t begin, std::int64_t end, std::int64_t window)
+      : end_(end), window_(window), next_claim_(begin), next_take_(begin) {}
 
+  // Worker side: the next index to produce, once it is within the window; false when the
+  // range is exhausted or stop() was called.
+  bool claim(std::int64_t& k) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_work_.wait(lk, [&] { return stop_ || next_claim_ >= end_ || next_claim_ < next_take_ + window_; });
+    if (stop_ || next_claim_ >= end_) return false;
+    k = next_claim_++;
+    return true;
+  }
+  void deliver(std::int64_t k, Slot slot) {
+    std::lock_guard<std::mutex> lk(mu_);
+    done_.emplace(k, std::move(slot));
+    cv_done_.notify_all();
+  }
+
+  // Consumer side: waits for k's result (k = the previous take + 1) and widens the window.
+  Slot take(std::int64_t k) {
+    Slot slot;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      cv_done_.wait(lk, [&] { return done_.count(k) > 0; });
+      slot = std::move(done_.extract(k).mapped());
+      next_take_ = k + 1;
+    }
+    cv_work_.notify_all();
+    return slot;
+  }
+  void stop() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_work_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_work_, cv_done_;
+  const std::int64_t end_, window_;
+  std::int64_t next_claim_, next_take_;
+  std::map<std::int64_t, Slot> done_;  // produced, not yet taken
+  bool stop_ = false;
+};
+
+}  // namespace detail
+
+template <class Produce, class Consume>
+void ordered_parallel_map(std::int64_t begin, std::int64_t end, int jobs, std::int64_t window,
+                          Produce&& produce, Consume&& consume) {
+  using Result = std::decay_t<std::invoke_result_t<Produce&, std::int64_t>>;
+  using Queue = detail::OrderedResults<Result>;
+  Queue queue(begin, end, std::max<std::int64_t>(1, window));
   auto worker = [&] {
-    for (;;) {
-      std::int64_t k;
-      {
-        std::unique_lock<std::mutex> lk(mu);
-        cv_work.wait(lk, [&] { return stop || next_claim >= end || next_claim < next_consume + window; });
-        if (stop || next_claim >= end) return;
-        k = next_claim++;
-      }
-      Slot slot;
+    for (std::int64_t k; queue.claim(k);) {
+      typename Queue::Slot slot;
       try {
         slot.value.emplace(produce(k));
       } catch (...) {
         slot.error = std::current_exception();
       }
-      std::lock_guard<std::mutex> lk(mu);
-      done.emplace(k, std::move(slot));
-      cv_done.notify_all();
+      queue.deliver(k, std::move(slot));
     }
   };
   std::vector<std::thread> threads;
   auto stop_workers = [&] {
-    {
-      std::lock_guard<std::mutex> lk(mu);
-      stop = true;
-    }
-    cv_work.notify_all();
+    queue.stop();
     for (auto& t : threads) t.join();
   };
-
   try {
-    for (int t = 0; t < jobs; ++t) threads.emplace_back(worker);
+    for (int t = 0; t < std::max(1, jobs); ++t) threads.emplace_back(worker);
     for (std::int64_t k = begin; k < end; ++k) {
-      Slot slot;
-      {
-        std::unique_lock<std::mutex> lk(mu);
-        cv_done.wait(lk, [&] { return done.count(k) > 0; });
-        slot = std::move(done.extract(k).mapped());
-        next_consume = k + 1;
-      }
-      cv_work.notify_all();
+      typename Queue::Slot slot = queue.take(k);
       if (slot.error) std::rethrow_exception(slot.error);
       consume(k, std::move(*slot.value));
     }
