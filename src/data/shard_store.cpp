@@ -1,5 +1,6 @@
-// ShardStore: opens a committed store folder (layout in shard_store_format.h), memory-maps
-// signals.bin and loads meta.jsonl into flat in-memory tables.
+// ShardStore: opens a committed store folder (layout and versions in shard_store_format.h):
+// checks store.json (and the preprocessing hash its version prescribes), memory-maps
+// signals.bin after checking its size and header, and loads meta.jsonl into flat tables.
 #include "data/shard_store.h"
 
 #include <fcntl.h>
