@@ -206,6 +206,18 @@ def main():
     recs = np.array([0, 100, 32767, 5] * 4, dtype="<i2").tobytes()
     put("fuzz_shard_store", "valid_2x2x4",
         json.dumps(store).encode() + SEP + meta.encode() + SEP + hdr + SEP + recs)
+    # The same store in format 2 (the one written now): settings text + its FNV-1a-64. The
+    # version-1 seed above stays, for the legacy read path.
+    settings = "pp1:test"
+    digest = 14695981039346656037
+    for c in settings.encode():
+        digest = ((digest ^ c) * 1099511628211) % 2**64
+    store2 = dict(store, version=2, preprocessing_settings=settings,
+                  preprocessing_hash="%016x" % digest)
+    hdr2 = (b"CGDMSIG\0" + struct.pack("<IIIIdQQf", 2, 1, 2, 4, 500.0, 2, 16, 32767.0) +
+            ("%016x" % digest).encode().ljust(64, b"\0"))
+    put("fuzz_shard_store", "valid_v2_2x2x4",
+        json.dumps(store2).encode() + SEP + meta.encode() + SEP + hdr2 + SEP + recs)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sanitizer job: builds the torch-free libraries and their test binaries with AddressSanitizer +
 # UndefinedBehaviorSanitizer (gcc, CGDMER_SANITIZE=ON) in build-asan/ and runs them with leak
-# detection. Covers the readers (test_io), tokenizer (test_text), shard store + loader
+# detection. Covers core (test_core: FNV-1a, the ordered parallel map), the readers (test_io),
+# tokenizer (test_text), shard store + loader
 # (test_data), metrics/plots (test_metrics), config (test_config) and the bad-input corpus +
 # fuzz regressions (test_reliability). LibTorch code is left out: libtorch itself is not
 # instrumented, and building it under ASan would not fit CI's time budget.
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${CGDMER_ASAN_BUILD:-build-asan}"
-tests=(io text data metrics config reliability)
+tests=(core io text data metrics config reliability)
 
 if [[ ! -f "$build/build.ninja" ]]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCGDMER_SANITIZE=ON \

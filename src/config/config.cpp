@@ -15,6 +15,7 @@
 #include <toml++/toml.h>
 
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "core/paths.h"
 
 namespace cgdmer {
@@ -463,7 +464,7 @@ std::string Config::to_toml() const {
   return out;
 }
 
-std::string Config::model_hash() const {
+std::string Config::model_shape_text() const {
   Config copy = *this;
   auto fs = fields_of(copy);
   std::string canon;
@@ -473,14 +474,13 @@ std::string Config::model_hash() const {
   canon += "has_text_reconstruction=" + std::to_string(has_text_reconstruction()) + "\n";
   canon += "has_specific_heads=" + std::to_string(has_specific_heads()) + "\n";
   canon += "has_siglip_params=" + std::to_string(has_siglip_params()) + "\n";
-  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a 64
-  for (unsigned char ch : canon) {
-    h ^= ch;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return canon;
+}
+
+std::string Config::model_hash() const { return fnv1a64_hex(model_shape_text()); }
+
+std::string Config::model_hash_mistyped_basis() const {
+  return hex64(fnv1a64_mistyped_basis(model_shape_text()));
 }
 
 int Config::text_vocab_rows() const {

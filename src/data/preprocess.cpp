@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "data/resample.h"
 
 namespace cgdmer {
@@ -35,21 +36,16 @@ const std::vector<std::string>& mimic_lead_order() {
   return order;
 }
 
-std::string PreprocessOptions::settings_hash() const {
+std::string PreprocessOptions::settings_text() const {
   std::string s = "pp1:leads=";
   for (std::size_t i = 0; i < lead_order.size(); ++i) s += (i ? "," : "") + lower(lead_order[i]);
   s += ";fs=" + fmt_double(target_fs) + ";n=" + std::to_string(target_samples) +
        ";keep=" + std::to_string(keep_samples) + ";fill=" + std::to_string(nan_fill_window) +
        ";norm=" + (normalise ? "minmax" : "none") + ";resampler=poly-kaiser5-10";
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a 64
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return s + ";fnv1a64=" + hex;
+  return s;
 }
+
+std::string PreprocessOptions::settings_digest() const { return fnv1a64_hex(settings_text()); }
 
 EcgRecord reorder_leads(const EcgRecord& rec, const std::vector<std::string>& order) {
   EcgRecord out = rec;

@@ -25,9 +25,11 @@ struct PreprocessOptions {
   int nan_fill_window = 6;  // NaN/inf → mean of the finite values within ±window samples
   bool normalise = true;    // global min–max to [0, 1]
 
-  // Stable text identifying every option, for the shard store header: two stores prepared
-  // with equal hashes hold comparable records. Format "pp1:<fields>;fnv1a64=<hex>".
-  std::string settings_hash() const;
+  // Stable text naming every option, "pp1:leads=...;fs=...;...;resampler=...": two stores
+  // prepared with equal texts hold comparable records. Written to store.json.
+  std::string settings_text() const;
+  // FNV-1a-64 of settings_text(), 16 hex digits: the store's preprocessing_hash.
+  std::string settings_digest() const;
 };
 
 // Leads of `rec` in `order` (names compared case-insensitively, "AVR" = "aVR"); extra leads

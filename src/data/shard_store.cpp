@@ -1,5 +1,6 @@
-// ShardStore: opens a committed store folder (layout in shard_store_format.h), memory-maps
-// signals.bin and loads meta.jsonl into flat in-memory tables.
+// ShardStore: opens a committed store folder (layout and versions in shard_store_format.h):
+// checks store.json (and the preprocessing hash its version prescribes), memory-maps
+// signals.bin after checking its size and header, and loads meta.jsonl into flat tables.
 #include "data/shard_store.h"
 
 #include <fcntl.h>
@@ -26,6 +27,20 @@ namespace fs = std::filesystem;
 namespace sf = store_format;
 using nlohmann::json;
 
+namespace {
+
+// meta.jsonl in flat tables, one entry (or row) per record.
+struct MetaTables {
+  std::vector<std::string> ids, paths, reports;
+  std::vector<int> folds;
+  std::vector<std::int32_t> tokens;          // all records' token ids, concatenated
+  std::vector<std::int64_t> token_offsets;   // (n_records + 1)
+  // Per label set: (n_records, n_classes) multi-hot, row-major.
+  std::map<std::string, std::vector<std::uint8_t>> labels;
+};
+
+}  // namespace
+
 struct ShardStore::Impl {
   std::string dir;
   StoreInfo info;
@@ -33,12 +48,7 @@ struct ShardStore::Impl {
   void* map = nullptr;
   std::size_t map_bytes = 0;
   std::size_t record_values = 0;  // n_leads * n_samples
-  std::vector<std::string> ids, paths, reports;
-  std::vector<int> folds;
-  std::vector<std::int32_t> tokens;          // all records' token ids, concatenated
-  std::vector<std::int64_t> token_offsets;   // (n_records + 1)
-  // Per label set: (n_records, n_classes) multi-hot, row-major.
-  std::map<std::string, std::vector<std::uint8_t>> labels;
+  MetaTables meta;
 
   ~Impl() {
     if (map) ::munmap(map, map_bytes);
@@ -46,6 +56,8 @@ struct ShardStore::Impl {
 };
 
 namespace {
+
+std::string file_in(const std::string& dir, const char* name) { return (fs::path(dir) / name).string(); }
 
 // Maps the whole file read-only after checking its size; returns (address, bytes).
 std::pair<void*, std::size_t> map_signals(const std::string& path, std::uint64_t expect_bytes) {
@@ -88,6 +100,166 @@ T json_int(const json& v, const std::string& path, const std::string& what) {
   throw FormatError(path, what + ": " + v.dump().substr(0, 40) + " is not an integer in range");
 }
 
+// store.json of `dir` parsed; a missing one says whether the store is incomplete or foreign.
+json read_store_json(const std::string& dir) {
+  const std::string path = file_in(dir, sf::kStoreJson);
+  if (!fs::is_directory(dir)) throw IoError(dir, "not a directory (expected a shard store)");
+  if (!fs::exists(path)) {
+    const bool partial = fs::exists(fs::path(dir) / sf::kJournal) ||
+                         fs::exists(fs::path(dir) / sf::kSignalsPartial);
+    throw FormatError(path,
+                      partial ? "missing: the store is incomplete (prepare was interrupted)"
+                              : "missing: not a cgdmer shard store",
+                      "run `cgdmer prepare ... --out " + dir + "` (it resumes an interrupted run)");
+  }
+  try {
+    return json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw FormatError(path, std::string("not valid JSON: ") + e.what());
+  }
+}
+
+// The store.json fields StoreInfo holds, checked for type, version and sane counts.
+StoreInfo parse_store_info(const json& j, const std::string& path) {
+  StoreInfo info;
+  try {
+    if (j.value("format", std::string()) != sf::kFormatName)
+      throw FormatError(path, "not a cgdmer shard store (format field)");
+    info.version = json_int<std::uint32_t>(j.at("version"), path, "version");
+    if (info.version < sf::kOldestReadableVersion || info.version > sf::kFormatVersion)
+      throw FormatError(path, "store format version " + std::to_string(info.version) +
+                                  ", this build reads versions " + std::to_string(sf::kOldestReadableVersion) +
+                                  " to " + std::to_string(sf::kFormatVersion),
+                        "re-run cgdmer prepare");
+    info.n_records = json_int<std::int64_t>(j.at("n_records"), path, "n_records");
+    info.n_leads = json_int<int>(j.at("n_leads"), path, "n_leads");
+    info.n_samples = json_int<int>(j.at("n_samples"), path, "n_samples");
+    info.fs = j.at("fs").get<double>();
+    info.dataset = j.at("dataset").get<std::string>();
+    info.preprocessing_hash = j.at("preprocessing_hash").get<std::string>();
+    if (info.version >= 2) info.preprocessing_settings = j.at("preprocessing_settings").get<std::string>();
+    info.lead_names = j.at("lead_names").get<std::vector<std::string>>();
+    for (auto& [k, v] : j.at("label_sets").items()) info.label_sets[k] = v.get<std::vector<std::string>>();
+  } catch (const json::exception& e) {
+    throw FormatError(path, std::string("bad field: ") + e.what());
+  }
+  if (info.n_records < 0 || info.n_leads <= 0 || info.n_samples <= 0) throw FormatError(path, "bad counts");
+  return info;
+}
+
+// signals.bin's size as store.json states it ("signals_bytes", else implied by the counts).
+std::uint64_t stated_signals_bytes(const json& j, const StoreInfo& info, std::uint64_t record_bytes,
+                                   const std::string& path) {
+  // Counts large enough to wrap the byte size around 2^64 could match a small file and then
+  // size the tables below (found by fuzz/fuzz_shard_store).
+  if (std::uint64_t(info.n_records) > (UINT64_MAX - sf::kSignalHeaderBytes) / record_bytes)
+    throw FormatError(path, "bad counts: n_records x record size overflows");
+  const std::uint64_t implied = sf::kSignalHeaderBytes + record_bytes * std::uint64_t(info.n_records);
+  try {  // a non-numeric value would otherwise escape as a JSON exception (fuzz_shard_store)
+    return j.contains("signals_bytes") ? json_int<std::uint64_t>(j["signals_bytes"], path, "signals_bytes")
+                                       : implied;
+  } catch (const json::exception& e) {
+    throw FormatError(path, std::string("bad field: ") + e.what());
+  }
+}
+
+// The mapped signals.bin header must agree with store.json.
+void check_signal_header(const void* map, const StoreInfo& info, std::uint64_t record_bytes,
+                         const std::string& sig_path) {
+  sf::SignalHeader h;
+  std::memcpy(&h, map, sizeof h);
+  if (std::memcmp(h.magic, sf::kMagic, 8) != 0) throw FormatError(sig_path, "bad magic");
+  if (h.version != info.version || h.dtype != sf::kDtypeInt16 ||
+      h.n_leads != std::uint32_t(info.n_leads) || h.n_samples != std::uint32_t(info.n_samples) ||
+      h.n_records != std::uint64_t(info.n_records) || h.record_bytes != record_bytes)
+    throw FormatError(sig_path, "header disagrees with store.json");
+}
+
+// Version 1 kept the settings text only in summary.json, as "<settings>;fnv1a64=<hash>"
+// (shard_store_format.h); "" when summary.json or that field is absent.
+std::string version1_settings_from_summary(const std::string& dir) {
+  const std::string path = file_in(dir, sf::kSummaryFile);
+  if (!fs::exists(path)) return "";
+  std::string text;
+  try {
+    text = json::parse(read_file(path)).value("preprocessing", std::string());
+  } catch (const json::exception& e) {
+    throw FormatError(path, std::string("not valid JSON: ") + e.what());
+  }
+  const auto p = text.rfind(";fnv1a64=");
+  return p == std::string::npos ? "" : text.substr(0, p);
+}
+
+// A store's preprocessing_hash must be the digest its version prescribes of its settings text
+// (store.json's in version 2, summary.json's in version 1); nothing to check without a text.
+void verify_preprocessing_hash(const std::string& dir, StoreInfo& info) {
+  const bool v1 = info.version == 1;
+  if (v1) info.preprocessing_settings = version1_settings_from_summary(dir);
+  if (info.preprocessing_settings.empty()) return;
+  const std::string want = sf::preprocessing_hash_for(info.version, info.preprocessing_settings);
+  if (info.preprocessing_hash != want)
+    throw FormatError(file_in(dir, v1 ? sf::kSummaryFile : sf::kStoreJson),
+                      "store format version " + std::to_string(info.version) + ": preprocessing_hash " +
+                          info.preprocessing_hash + " is not the " +
+                          (v1 ? "version-1 (mistyped-basis FNV) digest" : "FNV-1a-64") +
+                          " of the preprocessing settings (" + want + ")",
+                      "the store was edited or damaged; re-run cgdmer prepare");
+}
+
+// Appends record i's meta.jsonl object to the tables (labels: rows already sized).
+void add_meta_line(const json& m, std::size_t i, const StoreInfo& info, const std::string& path,
+                   MetaTables& t) {
+  t.ids.push_back(m.at("id").get<std::string>());
+  t.paths.push_back(m.value("path", std::string()));
+  t.reports.push_back(m.value("report", std::string()));
+  t.folds.push_back(m.contains("fold") ? json_int<int>(m["fold"], path, "fold") : -1);
+  if (m.contains("tokens"))
+    for (auto& tok : m["tokens"]) t.tokens.push_back(json_int<std::int32_t>(tok, path, "token id"));
+  t.token_offsets.push_back(std::int64_t(t.tokens.size()));
+  if (!m.contains("labels")) return;
+  for (auto& [set, pos] : m["labels"].items()) {
+    auto it = info.label_sets.find(set);
+    if (it == info.label_sets.end())
+      throw FormatError(path, "line " + std::to_string(i + 1) + ": unknown label set " + set);
+    const std::size_t c = it->second.size();
+    for (auto& p : pos) {
+      const int k = json_int<int>(p, path, "label index");
+      if (k < 0 || std::size_t(k) >= c)
+        throw FormatError(path, "line " + std::to_string(i + 1) + ": label index out of range");
+      t.labels[set][i * c + std::size_t(k)] = 1;
+    }
+  }
+}
+
+// meta.jsonl: exactly info.n_records objects (blank lines ignored).
+MetaTables load_meta(const std::string& path, const StoreInfo& info) {
+  std::ifstream in(path);
+  if (!in) throw IoError(path, std::string("cannot open: ") + std::strerror(errno));
+  const auto n = std::size_t(info.n_records);
+  MetaTables t;
+  t.ids.reserve(n);
+  t.paths.reserve(n);
+  t.reports.reserve(n);
+  t.folds.reserve(n);
+  t.token_offsets.reserve(n + 1);
+  t.token_offsets.push_back(0);
+  for (auto& [set, classes] : info.label_sets) t.labels[set].assign(n * classes.size(), 0);
+  std::string line;
+  std::size_t i = 0;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (i >= n) throw FormatError(path, "more lines than n_records in store.json");
+    try {
+      add_meta_line(json::parse(line), i, info, path, t);
+    } catch (const json::exception& e) {
+      throw FormatError(path, "line " + std::to_string(i + 1) + ": " + e.what());
+    }
+    ++i;
+  }
+  if (i != n) throw FormatError(path, std::to_string(i) + " records, store.json says " + std::to_string(n));
+  return t;
+}
+
 }  // namespace
 
 ShardStore::ShardStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -96,123 +268,23 @@ ShardStore& ShardStore::operator=(ShardStore&&) noexcept = default;
 ShardStore::~ShardStore() = default;
 
 ShardStore ShardStore::open(const std::string& dir) {
+  const std::string store_json = file_in(dir, sf::kStoreJson);
+  const json j = read_store_json(dir);
   auto s = std::make_unique<Impl>();
   s->dir = dir;
-  const std::string store_json = (fs::path(dir) / sf::kStoreJson).string();
-  if (!fs::is_directory(dir)) throw IoError(dir, "not a directory (expected a shard store)");
-  if (!fs::exists(store_json)) {
-    const bool partial = fs::exists(fs::path(dir) / sf::kJournal) ||
-                         fs::exists(fs::path(dir) / sf::kSignalsPartial);
-    throw FormatError(store_json,
-                      partial ? "missing: the store is incomplete (prepare was interrupted)"
-                              : "missing: not a cgdmer shard store",
-                      "run `cgdmer prepare ... --out " + dir + "` (it resumes an interrupted run)");
-  }
-  json j;
-  try {
-    j = json::parse(read_file(store_json));
-  } catch (const json::exception& e) {
-    throw FormatError(store_json, std::string("not valid JSON: ") + e.what());
-  }
-  StoreInfo& info = s->info;
-  try {
-    if (j.value("format", std::string()) != sf::kFormatName)
-      throw FormatError(store_json, "not a cgdmer shard store (format field)");
-    info.version = json_int<std::uint32_t>(j.at("version"), store_json, "version");
-    if (info.version != sf::kFormatVersion)
-      throw FormatError(store_json, "store format version " + std::to_string(info.version) +
-                                        ", this build reads version " +
-                                        std::to_string(sf::kFormatVersion),
-                        "re-run cgdmer prepare");
-    info.n_records = json_int<std::int64_t>(j.at("n_records"), store_json, "n_records");
-    info.n_leads = json_int<int>(j.at("n_leads"), store_json, "n_leads");
-    info.n_samples = json_int<int>(j.at("n_samples"), store_json, "n_samples");
-    info.fs = j.at("fs").get<double>();
-    info.dataset = j.at("dataset").get<std::string>();
-    info.preprocessing_hash = j.at("preprocessing_hash").get<std::string>();
-    info.lead_names = j.at("lead_names").get<std::vector<std::string>>();
-    for (auto& [k, v] : j.at("label_sets").items())
-      info.label_sets[k] = v.get<std::vector<std::string>>();
-  } catch (const json::exception& e) {
-    throw FormatError(store_json, std::string("bad field: ") + e.what());
-  }
-  if (info.n_records < 0 || info.n_leads <= 0 || info.n_samples <= 0)
-    throw FormatError(store_json, "bad counts");
+  s->info = parse_store_info(j, store_json);
+  verify_preprocessing_hash(dir, s->info);
 
-  // Signals: header must agree with store.json.
-  const std::string sig_path = (fs::path(dir) / sf::kSignalsFile).string();
-  s->record_values = std::size_t(info.n_leads) * std::size_t(info.n_samples);
+  const std::string sig_path = file_in(dir, sf::kSignalsFile);
+  s->record_values = std::size_t(s->info.n_leads) * std::size_t(s->info.n_samples);
   const std::uint64_t record_bytes = s->record_values * sizeof(std::int16_t);
-  // Counts large enough to wrap the byte size around 2^64 could match a small file and then
-  // size the tables below (found by fuzz/fuzz_shard_store).
-  if (std::uint64_t(info.n_records) > (UINT64_MAX - sf::kSignalHeaderBytes) / record_bytes)
-    throw FormatError(store_json, "bad counts: n_records x record size overflows");
-  const std::uint64_t expect = sf::kSignalHeaderBytes + record_bytes * std::uint64_t(info.n_records);
-  std::uint64_t signals_bytes = expect;
-  try {  // a non-numeric value would otherwise escape as a JSON exception (fuzz_shard_store)
-    if (j.contains("signals_bytes"))
-      signals_bytes = json_int<std::uint64_t>(j["signals_bytes"], store_json, "signals_bytes");
-  } catch (const json::exception& e) {
-    throw FormatError(store_json, std::string("bad field: ") + e.what());
-  }
+  const std::uint64_t signals_bytes = stated_signals_bytes(j, s->info, record_bytes, store_json);
   std::tie(s->map, s->map_bytes) = map_signals(sig_path, signals_bytes);
-  if (signals_bytes != expect)
+  if (signals_bytes != sf::kSignalHeaderBytes + record_bytes * std::uint64_t(s->info.n_records))
     throw FormatError(store_json, "signals_bytes disagrees with the record counts");
-  sf::SignalHeader h;
-  std::memcpy(&h, s->map, sizeof h);
-  if (std::memcmp(h.magic, sf::kMagic, 8) != 0) throw FormatError(sig_path, "bad magic");
-  if (h.version != sf::kFormatVersion || h.dtype != sf::kDtypeInt16 ||
-      h.n_leads != std::uint32_t(info.n_leads) || h.n_samples != std::uint32_t(info.n_samples) ||
-      h.n_records != std::uint64_t(info.n_records) || h.record_bytes != record_bytes)
-    throw FormatError(sig_path, "header disagrees with store.json");
+  check_signal_header(s->map, s->info, record_bytes, sig_path);
 
-  // Metadata.
-  const std::string meta_path = (fs::path(dir) / sf::kMetaFile).string();
-  std::ifstream in(meta_path);
-  if (!in) throw IoError(meta_path, std::string("cannot open: ") + std::strerror(errno));
-  const auto n = std::size_t(info.n_records);
-  s->ids.reserve(n);
-  s->paths.reserve(n);
-  s->reports.reserve(n);
-  s->folds.reserve(n);
-  s->token_offsets.reserve(n + 1);
-  s->token_offsets.push_back(0);
-  for (auto& [set, classes] : info.label_sets) s->labels[set].assign(n * classes.size(), 0);
-  std::string line;
-  std::size_t i = 0;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    if (i >= n) throw FormatError(meta_path, "more lines than n_records in store.json");
-    try {
-      json m = json::parse(line);
-      s->ids.push_back(m.at("id").get<std::string>());
-      s->paths.push_back(m.value("path", std::string()));
-      s->reports.push_back(m.value("report", std::string()));
-      s->folds.push_back(m.contains("fold") ? json_int<int>(m["fold"], meta_path, "fold") : -1);
-      if (m.contains("tokens"))
-        for (auto& t : m["tokens"]) s->tokens.push_back(json_int<std::int32_t>(t, meta_path, "token id"));
-      s->token_offsets.push_back(std::int64_t(s->tokens.size()));
-      if (m.contains("labels")) {
-        for (auto& [set, pos] : m["labels"].items()) {
-          auto it = info.label_sets.find(set);
-          if (it == info.label_sets.end())
-            throw FormatError(meta_path, "line " + std::to_string(i + 1) + ": unknown label set " + set);
-          const std::size_t c = it->second.size();
-          for (auto& p : pos) {
-            int k = json_int<int>(p, meta_path, "label index");
-            if (k < 0 || std::size_t(k) >= c)
-              throw FormatError(meta_path, "line " + std::to_string(i + 1) + ": label index out of range");
-            s->labels[set][i * c + std::size_t(k)] = 1;
-          }
-        }
-      }
-    } catch (const json::exception& e) {
-      throw FormatError(meta_path, "line " + std::to_string(i + 1) + ": " + e.what());
-    }
-    ++i;
-  }
-  if (i != n)
-    throw FormatError(meta_path, std::to_string(i) + " records, store.json says " + std::to_string(n));
+  s->meta = load_meta(file_in(dir, sf::kMetaFile), s->info);
   return ShardStore(std::move(s));
 }
 
@@ -229,18 +301,18 @@ void ShardStore::read_signal(std::int64_t i, float* out) const {
   for (std::size_t k = 0; k < n; ++k) out[k] = sf::dequantize(q[k]);
 }
 
-const std::string& ShardStore::record_id(std::int64_t i) const { return impl_->ids.at(std::size_t(i)); }
+const std::string& ShardStore::record_id(std::int64_t i) const { return impl_->meta.ids.at(std::size_t(i)); }
 const std::string& ShardStore::source_path(std::int64_t i) const {
-  return impl_->paths.at(std::size_t(i));
+  return impl_->meta.paths.at(std::size_t(i));
 }
-const std::string& ShardStore::report(std::int64_t i) const { return impl_->reports.at(std::size_t(i)); }
-int ShardStore::fold(std::int64_t i) const { return impl_->folds.at(std::size_t(i)); }
+const std::string& ShardStore::report(std::int64_t i) const { return impl_->meta.reports.at(std::size_t(i)); }
+int ShardStore::fold(std::int64_t i) const { return impl_->meta.folds.at(std::size_t(i)); }
 
 std::vector<std::int32_t> ShardStore::token_ids(std::int64_t i) const {
-  const auto& off = impl_->token_offsets;
+  const auto& off = impl_->meta.token_offsets;
   const std::size_t k = std::size_t(i);
   if (k + 1 >= off.size()) throw std::out_of_range("ShardStore::token_ids: index " + std::to_string(i));
-  return std::vector<std::int32_t>(impl_->tokens.begin() + off[k], impl_->tokens.begin() + off[k + 1]);
+  return std::vector<std::int32_t>(impl_->meta.tokens.begin() + off[k], impl_->meta.tokens.begin() + off[k + 1]);
 }
 
 std::vector<std::uint8_t> ShardStore::labels(std::int64_t i, const std::string& set) const {
@@ -248,7 +320,7 @@ std::vector<std::uint8_t> ShardStore::labels(std::int64_t i, const std::string& 
   if (it == impl_->info.label_sets.end())
     throw FormatError((fs::path(impl_->dir) / sf::kStoreJson).string(), "no label set '" + set + "'");
   const std::size_t c = it->second.size();
-  const auto& flat = impl_->labels.at(set);
+  const auto& flat = impl_->meta.labels.at(set);
   const std::size_t k = std::size_t(i);
   if (k >= std::size_t(impl_->info.n_records))
     throw std::out_of_range("ShardStore::labels: index " + std::to_string(i));

@@ -20,7 +20,10 @@ struct StoreInfo {
   int n_samples = 0;  // per lead
   double fs = 0;      // Hz
   std::string dataset;             // "ptbxl", "mimic", "cpsc2018", "csn", "ludb", "folder"
-  std::string preprocessing_hash;  // hex digest of the preprocessing settings
+  // The preprocessing settings text ("" when the store carries none) and its digest: FNV-1a-64
+  // hex in version 2, the mistyped-basis digest in version 1 (shard_store_format.h).
+  std::string preprocessing_settings;
+  std::string preprocessing_hash;
   std::vector<std::string> lead_names;
   // Label sets carried by this store, e.g. {"super": [NORM, MI, ...], "sub": [...]}.
   std::map<std::string, std::vector<std::string>> label_sets;
@@ -28,7 +31,8 @@ struct StoreInfo {
 
 class ShardStore {
  public:
-  // Opens STORE_DIR; refuses incomplete or foreign stores with FormatError naming the file.
+  // Opens STORE_DIR (format versions 1 and 2); refuses incomplete or foreign stores, and one
+  // whose preprocessing hash does not match its settings, with FormatError naming the file.
   static ShardStore open(const std::string& dir);
   ShardStore(ShardStore&&) noexcept;
   ShardStore& operator=(ShardStore&&) noexcept;

@@ -21,7 +21,7 @@
 //       32    8  u64 n_records (0 while the store is being written; set when committed)
 //       40    8  u64 record_bytes = n_leads * n_samples * 2
 //       48    4  f32 scale (32767): stored q = round(v * scale), v = q / scale
-//       52   64  preprocessing hash, ASCII hex, NUL-padded
+//       52   64  preprocessing hash (= store.json's preprocessing_hash, <= 63 chars), NUL-padded
 //      116 ...   zero padding up to kSignalHeaderBytes (4096, so records are page aligned)
 //   record i lives at kSignalHeaderBytes + i * record_bytes (fixed size: the offset table is
 //   implicit), int16 (n_leads, n_samples) row-major, lead order of MIMIC-IV-ECG.
@@ -33,19 +33,40 @@
 //    "labels": {"<set>": [class indices of the positives in store.json's label_sets]}}
 //
 // store.json:
-//   {"format": "cgdmer-shard-store", "version": 1, "dataset": str, "n_records": int,
+//   {"format": "cgdmer-shard-store", "version": 2, "dataset": str, "n_records": int,
 //    "n_leads": int, "n_samples": int, "fs": num, "dtype": "int16", "scale": 32767,
-//    "preprocessing_hash": str, "lead_names": [...], "label_sets": {set: [class...]},
-//    "max_text_len": int, "signals_bytes": int (exact size of signals.bin)}
+//    "preprocessing_settings": str, "preprocessing_hash": str, "lead_names": [...],
+//    "label_sets": {set: [class...]}, "max_text_len": int,
+//    "signals_bytes": int (exact size of signals.bin)}
+//   preprocessing_settings is the text naming every preprocessing option
+//   (PreprocessOptions::settings_text(), "pp1:leads=...;fs=...;..."); preprocessing_hash is
+//   the FNV-1a-64 (core/fnv1a.h) of its UTF-8 bytes as 16 lower-case hex digits. A store
+//   written without settings (tests' synthetic stores) has "" and a free-form hash.
+//
+// Versions (the u32 in signals.bin and "version" in store.json agree):
+//   2  current. preprocessing_hash is the real FNV-1a-64 of preprocessing_settings; open()
+//      verifies it when the settings text is non-empty.
+//   1  same layout without "preprocessing_settings". Its preprocessing_hash was computed with
+//      the mistyped offset basis 1469598103934665603 (fnv1a64_mistyped_basis), not FNV-1a-64.
+//      The settings text it digests is in summary.json's "preprocessing", written as
+//      "<settings>;fnv1a64=<hash>"; open() verifies a version-1 hash against it (legacy basis)
+//      when summary.json has it. Still read; never written.
+//   A version outside [kOldestReadableVersion, kFormatVersion], or a hash that does not match
+//   its settings, is a FormatError naming the file and the version.
 #pragma once
 
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <string_view>
+
+#include "core/fnv1a.h"
 
 namespace cgdmer::store_format {
 
 inline constexpr char kMagic[8] = {'C', 'G', 'D', 'M', 'S', 'I', 'G', '\0'};
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;         // written by this build
+inline constexpr std::uint32_t kOldestReadableVersion = 1;  // still opened (legacy hash)
 inline constexpr std::uint32_t kDtypeInt16 = 1;
 inline constexpr std::size_t kSignalHeaderBytes = 4096;
 inline constexpr float kScale = 32767.0f;
@@ -58,6 +79,11 @@ inline constexpr const char* kSignalsPartial = "signals.bin.partial";
 inline constexpr const char* kRecordsPartial = "records.jsonl.partial";
 inline constexpr const char* kJournal = "prepare.journal.json";
 inline constexpr const char* kFormatName = "cgdmer-shard-store";
+
+// The preprocessing_hash a store of `version` carries for `settings` (see Versions above).
+inline std::string preprocessing_hash_for(std::uint32_t version, std::string_view settings) {
+  return version == 1 ? hex64(fnv1a64_mistyped_basis(settings)) : fnv1a64_hex(settings);
+}
 
 #pragma pack(push, 1)
 struct SignalHeader {

@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -20,17 +21,6 @@ namespace cgdmer {
 namespace fs = std::filesystem;
 namespace sf = store_format;
 using nlohmann::json;
-
-std::string hash_hex(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
 
 namespace {
 
@@ -50,7 +40,9 @@ sf::SignalHeader make_header(const StoreLayout& l, std::uint64_t n_records) {
   h.n_records = n_records;
   h.record_bytes = std::uint64_t(l.n_leads) * std::uint64_t(l.n_samples) * 2;
   h.scale = sf::kScale;
-  std::strncpy(h.preprocessing_hash, l.preprocessing_hash.c_str(), sizeof h.preprocessing_hash);
+  // Fits with at least one NUL (the constructor refuses longer hashes).
+  std::memcpy(h.preprocessing_hash, l.preprocessing_hash.data(),
+              std::min(l.preprocessing_hash.size(), sizeof h.preprocessing_hash - 1));
   return h;
 }
 
@@ -65,6 +57,12 @@ ShardWriter::ShardWriter(std::string dir, StoreLayout layout)
     : dir_(std::move(dir)), layout_(std::move(layout)) {
   if (layout_.n_leads <= 0 || layout_.n_samples <= 0)
     throw ConfigError("shard store: n_leads and n_samples must be positive");
+  if (layout_.preprocessing_hash.size() >= sizeof(sf::SignalHeader::preprocessing_hash))
+    throw ConfigError("shard store: preprocessing_hash longer than the header's 63 characters");
+  if (!layout_.preprocessing_settings.empty() &&
+      layout_.preprocessing_hash != sf::preprocessing_hash_for(sf::kFormatVersion, layout_.preprocessing_settings))
+    throw ConfigError("shard store: preprocessing_hash " + layout_.preprocessing_hash +
+                      " is not the FNV-1a-64 of the preprocessing settings");
   record_values_ = std::size_t(layout_.n_leads) * std::size_t(layout_.n_samples);
   qbuf_.resize(record_values_);
 }
@@ -210,10 +208,63 @@ void ShardWriter::flush() {
     throw IoError(path_in(dir_, sf::kRecordsPartial), std::string("flush failed: ") + std::strerror(errno));
 }
 
-void ShardWriter::commit(const std::string& summary_extra_json) {
+namespace {
+
+// meta.jsonl = the record lines of prepare's journal (skip lines dropped), in order.
+void write_meta_from_journal(const std::string& journal_path, const std::string& meta_path) {
+  AtomicFile meta(meta_path);
+  std::ifstream in(journal_path, std::ios::binary);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("{\"skip\"", 0) == 0) continue;
+    line += '\n';
+    meta.write(line);
+  }
+  meta.commit();
+}
+
+// summary.json: the caller's fields (a JSON object text) + counts + the skip list.
+json summary_json(const std::string& extra_json, std::int64_t n_processed, std::int64_t n_written,
+                  const std::vector<SkipEntry>& skipped) {
+  json summary;
+  try {
+    summary = json::parse(extra_json);
+  } catch (const json::exception&) {
+    summary = json::object();
+  }
+  summary["records_seen"] = n_processed;
+  summary["records_written"] = n_written;
+  json sk = json::array();
+  for (auto& s : skipped) sk.push_back({{"path", s.path}, {"reason", s.reason}});
+  summary["skipped"] = sk;
+  return summary;
+}
+
+// store.json as shard_store_format.h lays it out.
+json store_json(const StoreLayout& l, std::int64_t n_written, std::uint64_t signals_bytes) {
+  json st;
+  st["format"] = sf::kFormatName;
+  st["version"] = sf::kFormatVersion;
+  st["dataset"] = l.dataset;
+  st["n_records"] = n_written;
+  st["n_leads"] = l.n_leads;
+  st["n_samples"] = l.n_samples;
+  st["fs"] = l.fs;
+  st["dtype"] = "int16";
+  st["scale"] = sf::kScale;
+  st["preprocessing_settings"] = l.preprocessing_settings;
+  st["preprocessing_hash"] = l.preprocessing_hash;
+  st["lead_names"] = l.lead_names;
+  st["label_sets"] = l.label_sets;
+  st["max_text_len"] = l.max_text_len;
+  st["signals_bytes"] = signals_bytes;
+  return st;
+}
+
+}  // namespace
+
+std::uint64_t ShardWriter::finish_signals() {
   const std::string sig_partial = path_in(dir_, sf::kSignalsPartial);
-  const std::string rec_partial = path_in(dir_, sf::kRecordsPartial);
-  // Final header (n_records), then durable signals.bin.
   flush();
   const sf::SignalHeader h = make_header(layout_, std::uint64_t(n_written_));
   // "ab" mode always appends, so reopen for the header update.
@@ -229,52 +280,19 @@ void ShardWriter::commit(const std::string& summary_extra_json) {
   rec_ = nullptr;
   const std::uint64_t sig_bytes = fs::file_size(sig_partial);
   fs::rename(sig_partial, path_in(dir_, sf::kSignalsFile));
+  return sig_bytes;
+}
 
-  // meta.jsonl = the record lines of the journal, in order.
-  {
-    AtomicFile meta(path_in(dir_, sf::kMetaFile));
-    std::ifstream in(rec_partial, std::ios::binary);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind("{\"skip\"", 0) == 0) continue;
-      line += '\n';
-      meta.write(line);
-    }
-    meta.commit();
-  }
-
-  json summary;
-  try {
-    summary = json::parse(summary_extra_json);
-  } catch (const json::exception&) {
-    summary = json::object();
-  }
-  summary["records_seen"] = n_processed_;
-  summary["records_written"] = n_written_;
-  json sk = json::array();
-  for (auto& s : skipped_) sk.push_back({{"path", s.path}, {"reason", s.reason}});
-  summary["skipped"] = sk;
+void ShardWriter::commit(const std::string& summary_extra_json) {
+  const std::string rec_partial = path_in(dir_, sf::kRecordsPartial);
+  const std::uint64_t sig_bytes = finish_signals();
+  write_meta_from_journal(rec_partial, path_in(dir_, sf::kMetaFile));
   write_file_atomic(path_in(dir_, sf::kSummaryFile),
-                    summary.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
-
-  json st;
-  st["format"] = sf::kFormatName;
-  st["version"] = sf::kFormatVersion;
-  st["dataset"] = layout_.dataset;
-  st["n_records"] = n_written_;
-  st["n_leads"] = layout_.n_leads;
-  st["n_samples"] = layout_.n_samples;
-  st["fs"] = layout_.fs;
-  st["dtype"] = "int16";
-  st["scale"] = sf::kScale;
-  st["preprocessing_hash"] = layout_.preprocessing_hash;
-  st["lead_names"] = layout_.lead_names;
-  st["label_sets"] = layout_.label_sets;
-  st["max_text_len"] = layout_.max_text_len;
-  st["signals_bytes"] = sig_bytes;
+                    summary_json(summary_extra_json, n_processed_, n_written_, skipped_)
+                            .dump(2, ' ', false, json::error_handler_t::replace) +
+                        "\n");
   // The commit point: after this rename the store is complete.
-  write_file_atomic(path_in(dir_, sf::kStoreJson), st.dump(2) + "\n");
-
+  write_file_atomic(path_in(dir_, sf::kStoreJson), store_json(layout_, n_written_, sig_bytes).dump(2) + "\n");
   std::error_code ec;
   fs::remove(rec_partial, ec);
   fs::remove(path_in(dir_, sf::kJournal), ec);

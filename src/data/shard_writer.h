@@ -17,6 +17,10 @@ struct StoreLayout {
   int n_leads = 12;
   int n_samples = 5000;  // per lead
   double fs = 500;       // Hz
+  // PreprocessOptions::settings_text(), and its FNV-1a-64 hex (settings_digest()). With
+  // settings given, the hash must be that digest (ConfigError otherwise); with none (tests'
+  // synthetic stores), the hash is free-form text.
+  std::string preprocessing_settings;
   std::string preprocessing_hash;
   std::vector<std::string> lead_names;
   std::map<std::string, std::vector<std::string>> label_sets;
@@ -64,6 +68,9 @@ class ShardWriter {
  private:
   ShardWriter(std::string dir, StoreLayout layout);
   void open_files(bool fresh);
+  // Writes the final header (n_records) into signals.bin.partial, syncs it, closes both partial
+  // files and renames it to signals.bin; returns its size in bytes.
+  std::uint64_t finish_signals();
 
   std::string dir_;
   StoreLayout layout_;
@@ -74,9 +81,5 @@ class ShardWriter {
   std::vector<SkipEntry> skipped_;
   std::vector<std::int16_t> qbuf_;
 };
-
-// Hex digest (FNV-1a 64, as 16 hex chars) of a settings string; used for preprocessing hashes
-// and prepare's option journal.
-std::string hash_hex(const std::string& text);
 
 }  // namespace cgdmer

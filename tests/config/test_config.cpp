@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "core/fnv1a.h"
 
 namespace cgdmer {
 namespace {
@@ -136,6 +137,18 @@ TEST(Config, ModelHashTracksShapesOnly) {
   Config d = Config::load("tiny", {"loss.lambda_e_rec=0"});  // no ECG decoder → other shapes
   EXPECT_NE(a.model_hash(), d.model_hash());
   EXPECT_EQ(a.model_hash().size(), 16u);
+}
+
+// model_hash() is the real FNV-1a-64 of the shape text; the mistyped-basis variant reproduces
+// the values the pre-fix code gave (pinned here from a build of the previous commit), which
+// old checkpoints carry.
+TEST(Config, ModelHashIsFnv1a64AndTheOldValueIsReproducible) {
+  const Config tiny = Config::load("tiny"), paper = Config::load("paper");
+  EXPECT_EQ(tiny.model_hash(), hex64(fnv1a64(tiny.model_shape_text())));
+  EXPECT_EQ(tiny.model_shape_text().rfind("ecg.", 0), 0u) << tiny.model_shape_text();
+  EXPECT_EQ(tiny.model_hash_mistyped_basis(), "5d5dc58b056b5f45");
+  EXPECT_EQ(paper.model_hash_mistyped_basis(), "88b379f2f145f92a");
+  EXPECT_NE(tiny.model_hash(), tiny.model_hash_mistyped_basis());
 }
 
 TEST(Config, KeepPerLeadRounding) {

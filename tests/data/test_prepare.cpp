@@ -80,6 +80,12 @@ TEST(Prepare, EmbeddedPtbxlSampleAt100Hz) {
   EXPECT_EQ(s.info().fs, 100);
   EXPECT_EQ(s.info().lead_names, mimic_lead_order());
   EXPECT_EQ(s.info().label_sets.at("sub"), ptbxl_sub_classes());
+  // Format 2: the settings text and its FNV-1a-64 (the value from Python in preprocess_test).
+  EXPECT_EQ(s.info().version, 2u);
+  EXPECT_EQ(s.info().preprocessing_settings,
+            "pp1:leads=i,ii,iii,avr,avf,avl,v1,v2,v3,v4,v5,v6;fs=100;n=1000;keep=-1;fill=6;"
+            "norm=minmax;resampler=poly-kaiser5-10");
+  EXPECT_EQ(s.info().preprocessing_hash, "7d223522aeb3bc47");
   int fold9 = 0;
   for (std::int64_t i = 0; i < s.size(); ++i) fold9 += s.fold(i) == 9;
   EXPECT_EQ(fold9, 120);

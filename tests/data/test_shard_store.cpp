@@ -1,11 +1,15 @@
 // Shard store: write → open round trip within the stated int16 quantisation, refusal of
-// incomplete/corrupt stores, and writer resume after an interruption.
+// incomplete/corrupt stores, writer resume after an interruption, and the preprocessing hash
+// by format version (2: FNV-1a-64; 1, still read: the mistyped-basis digest).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/shard_store.h"
 #include "data/shard_store_format.h"
@@ -139,4 +143,163 @@ TEST(ShardWriter, ResumeDropsTornTailAndContinues) {
   EXPECT_EQ(w2.n_processed(), 0);
   EXPECT_FALSE(fs::exists(fs::path(dir) / "store.json"));  // no longer looks complete
   fs::remove_all(dir);
+}
+
+namespace {
+
+// Digests of kSettings computed outside this code base:
+//   python3 -c 'h=BASIS
+//   for c in b"pp1:leads=l0;fs=100;n=16;synthetic": h=((h^c)*1099511628211)%2**64
+//   print("%016x"%h)'
+// with BASIS 14695981039346656037 (FNV-1a-64) and 1469598103934665603 (the pre-fix copies).
+const std::string kSettings = "pp1:leads=l0;fs=100;n=16;synthetic";
+const std::string kSettingsFnv1a64 = "bfacba2103fa552b";
+const std::string kSettingsVersion1Digest = "ce1b6ecb31cea6b1";
+
+std::string write_store_with_settings(const std::string& dir, const std::string& hash) {
+  StoreLayout l = synthetic_layout(1, 16);
+  l.preprocessing_settings = kSettings;
+  l.preprocessing_hash = hash;
+  ShardWriter w = ShardWriter::create(dir, l);
+  for (int i = 0; i < 3; ++i) append_synthetic(w, i, l);
+  w.commit();
+  return dir;
+}
+
+nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_file(p.string())); }
+
+// Patches signals.bin's header as shard_store_format.h lays it out: u32 version at 8, the
+// 64-byte hash field at 52.
+void patch_signal_header(const std::string& dir, std::uint32_t version, const std::string& hash) {
+  std::fstream f(fs::path(dir) / "signals.bin", std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(8);
+  f.write(reinterpret_cast<const char*>(&version), 4);
+  std::string field(64, '\0');
+  field.replace(0, hash.size(), hash);
+  f.seekp(52);
+  f.write(field.data(), 64);
+}
+
+// Rewrites a store the way a version-1 build wrote it: no preprocessing_settings in store.json,
+// the mistyped-basis digest as hash, and summary.json's "preprocessing" = "<settings>;fnv1a64=<hash>".
+void make_version1(const std::string& dir, const std::string& hash) {
+  auto st = read_json(fs::path(dir) / "store.json");
+  st["version"] = 1;
+  st.erase("preprocessing_settings");
+  st["preprocessing_hash"] = hash;
+  write_file_atomic((fs::path(dir) / "store.json").string(), st.dump(2) + "\n");
+  auto summary = read_json(fs::path(dir) / "summary.json");
+  summary["preprocessing"] = kSettings + ";fnv1a64=" + hash;
+  write_file_atomic((fs::path(dir) / "summary.json").string(), summary.dump(2) + "\n");
+  patch_signal_header(dir, 1, hash);
+}
+
+void expect_format_error(const std::string& dir, const std::vector<std::string>& parts) {
+  try {
+    ShardStore::open(dir);
+    ADD_FAILURE() << "store opened";
+  } catch (const FormatError& e) {
+    for (const auto& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+TEST(ShardStoreVersion, NewStoreIsVersion2WithTheRealFnv1a64OfItsSettings) {
+  const auto dir = write_store_with_settings(temp_dir("v2"), kSettingsFnv1a64);
+  const auto st = read_json(fs::path(dir) / "store.json");
+  EXPECT_EQ(st["version"], 2);
+  EXPECT_EQ(st["preprocessing_settings"], kSettings);
+  EXPECT_EQ(st["preprocessing_hash"], kSettingsFnv1a64);
+  const ShardStore s = ShardStore::open(dir);
+  EXPECT_EQ(s.info().version, 2u);
+  EXPECT_EQ(s.info().preprocessing_settings, kSettings);
+  EXPECT_EQ(s.info().preprocessing_hash, kSettingsFnv1a64);
+  for (int i = 0; i < 3; ++i) expect_record(s, i);
+  // The header carries the same version and hash.
+  std::ifstream in(fs::path(dir) / "signals.bin", std::ios::binary);
+  store_format::SignalHeader h{};
+  in.read(reinterpret_cast<char*>(&h), sizeof h);
+  EXPECT_EQ(h.version, 2u);
+  EXPECT_EQ(std::string(h.preprocessing_hash), kSettingsFnv1a64);
+  fs::remove_all(dir);
+}
+
+TEST(ShardStoreVersion, WriterRefusesAHashThatIsNotTheSettingsDigest) {
+  const auto dir = temp_dir("v2_bad_layout");
+  EXPECT_THROW(write_store_with_settings(dir, kSettingsVersion1Digest), ConfigError);
+  fs::remove_all(dir);
+}
+
+TEST(ShardStoreVersion, EditedVersion2HashIsRefusedNamingFileAndVersion) {
+  const auto dir = write_store_with_settings(temp_dir("v2_edited"), kSettingsFnv1a64);
+  auto st = read_json(fs::path(dir) / "store.json");
+  st["preprocessing_hash"] = kSettingsVersion1Digest;  // the old digest under the new version
+  write_file_atomic((fs::path(dir) / "store.json").string(), st.dump(2) + "\n");
+  expect_format_error(dir, {"store.json", "store format version 2", kSettingsVersion1Digest});
+  fs::remove_all(dir);
+}
+
+TEST(ShardStoreVersion, Version1StoreStillOpensVerifiedWithTheOldBasis) {
+  const auto dir = write_store_with_settings(temp_dir("v1"), kSettingsFnv1a64);
+  make_version1(dir, kSettingsVersion1Digest);
+  const ShardStore s = ShardStore::open(dir);
+  EXPECT_EQ(s.info().version, 1u);
+  EXPECT_EQ(s.info().preprocessing_hash, kSettingsVersion1Digest);
+  EXPECT_EQ(s.info().preprocessing_settings, kSettings);
+  ASSERT_EQ(s.size(), 3);
+  for (int i = 0; i < 3; ++i) expect_record(s, i);
+  fs::remove_all(dir);
+}
+
+TEST(ShardStoreVersion, Version1WithTheNewDigestOrAnUnknownVersionIsRefused) {
+  const auto dir = write_store_with_settings(temp_dir("v1_wrong"), kSettingsFnv1a64);
+  make_version1(dir, kSettingsFnv1a64);  // a version-1 store never had the real digest
+  expect_format_error(dir, {"summary.json", "store format version 1"});
+  write_store_with_settings(dir, kSettingsFnv1a64);
+  auto st = read_json(fs::path(dir) / "store.json");
+  st["version"] = 3;
+  write_file_atomic((fs::path(dir) / "store.json").string(), st.dump(2) + "\n");
+  expect_format_error(dir, {"store.json", "store format version 3", "versions 1 to 2"});
+  fs::remove_all(dir);
+}
+
+// The fuzz seeds are committed stores of both versions (fuzz/make_seeds.py; sections joined by
+// "\n=====\n": store.json, meta.jsonl, signals.bin header, record bytes). Unpacked, each opens.
+std::string unpack_fuzz_store_seed(const std::string& name) {
+  std::ifstream in(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/fuzz_shard_store/" + name, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  for (std::size_t at; (at = bytes.find("\n=====\n", from)) != std::string::npos; from = at + 7)
+    parts.push_back(bytes.substr(from, at - from));
+  parts.push_back(bytes.substr(from));
+  EXPECT_EQ(parts.size(), 4u) << name;
+  parts.resize(4);
+  const auto dir = temp_dir("seed_" + name);
+  std::ofstream(fs::path(dir) / "store.json", std::ios::binary) << parts[0];
+  std::ofstream(fs::path(dir) / "meta.jsonl", std::ios::binary) << parts[1];
+  parts[2].resize(4096, '\0');
+  std::ofstream(fs::path(dir) / "signals.bin", std::ios::binary) << parts[2] << parts[3];
+  return dir;
+}
+
+TEST(ShardStoreVersion, CommittedSeedStoresOfBothVersionsOpen) {
+  const auto v1 = unpack_fuzz_store_seed("valid_2x2x4");
+  const ShardStore s1 = ShardStore::open(v1);
+  EXPECT_EQ(s1.info().version, 1u);
+  EXPECT_EQ(s1.info().preprocessing_hash, "pp1:test");  // v1 seed: free-form, no summary to verify
+  EXPECT_EQ(s1.size(), 2);
+  EXPECT_EQ(s1.record_id(1), "r2");
+  const auto v2 = unpack_fuzz_store_seed("valid_v2_2x2x4");
+  const ShardStore s2 = ShardStore::open(v2);
+  EXPECT_EQ(s2.info().version, 2u);
+  EXPECT_EQ(s2.info().preprocessing_settings, "pp1:test");
+  EXPECT_EQ(s2.info().preprocessing_hash, "3029ec4bc7562aca");  // FNV-1a-64 of "pp1:test", from Python
+  EXPECT_EQ(s2.size(), 2);
+  std::vector<float> sig(8);
+  s2.read_signal(0, sig.data());
+  EXPECT_FLOAT_EQ(sig[2], 1.0f);  // q = 32767
+  fs::remove_all(v1);
+  fs::remove_all(v2);
 }

@@ -1,6 +1,6 @@
 // Preprocessing chain: lead reordering (case-insensitive, missing lead → error), NaN/inf
 // fill per lead, crop/pad with keep_samples, global min–max, the whole chain against a numpy
-// reference on PTB-XL 00001_hr, and settings_hash stability.
+// reference on PTB-XL 00001_hr, and the settings text / digest.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -164,10 +164,10 @@ TEST(Preprocess, InvalidOptionsAreConfigErrors) {
   EXPECT_THROW(preprocess_record(r, o), ConfigError);
 }
 
-TEST(Preprocess, SettingsHashChangesWithEveryOption) {
+TEST(Preprocess, SettingsTextChangesWithEveryOption) {
   const PreprocessOptions a;
-  EXPECT_EQ(a.settings_hash(), PreprocessOptions().settings_hash());
-  EXPECT_EQ(a.settings_hash().rfind("pp1:leads=i,ii,iii,avr,avf,avl,v1", 0), 0u) << a.settings_hash();
+  EXPECT_EQ(a.settings_text(), PreprocessOptions().settings_text());
+  EXPECT_EQ(a.settings_text().rfind("pp1:leads=i,ii,iii,avr,avf,avl,v1", 0), 0u) << a.settings_text();
   PreprocessOptions b = a;
   b.target_fs = 100;
   PreprocessOptions c = a;
@@ -176,7 +176,24 @@ TEST(Preprocess, SettingsHashChangesWithEveryOption) {
   d.lead_order = {"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"};
   PreprocessOptions e = a;
   e.target_samples = 1000;
-  for (const auto* o : {&b, &c, &d, &e}) EXPECT_NE(o->settings_hash(), a.settings_hash());
+  for (const auto* o : {&b, &c, &d, &e}) {
+    EXPECT_NE(o->settings_text(), a.settings_text());
+    EXPECT_NE(o->settings_digest(), a.settings_digest());
+  }
+}
+
+// The digest is FNV-1a-64 of the text. Expected values computed outside this code base:
+//   python3 -c 'h=14695981039346656037
+//   for c in TEXT.encode(): h=((h^c)*1099511628211)%2**64
+//   print("%016x"%h)'
+TEST(Preprocess, SettingsDigestIsFnv1a64OfTheText) {
+  PreprocessOptions o;
+  o.target_fs = 100;
+  o.target_samples = 1000;
+  ASSERT_EQ(o.settings_text(),
+            "pp1:leads=i,ii,iii,avr,avf,avl,v1,v2,v3,v4,v5,v6;fs=100;n=1000;keep=-1;fill=6;"
+            "norm=minmax;resampler=poly-kaiser5-10");
+  EXPECT_EQ(o.settings_digest(), "7d223522aeb3bc47");
 }
 
 }  // namespace
