@@ -479,10 +479,6 @@ std::string Config::model_shape_text() const {
 
 std::string Config::model_hash() const { return fnv1a64_hex(model_shape_text()); }
 
-std::string Config::model_hash_mistyped_basis() const {
-  return hex64(fnv1a64_mistyped_basis(model_shape_text()));
-}
-
 int Config::text_vocab_rows() const {
   if (has_text_reconstruction() && text.reconstruction == "sentinel")
     return text.vocab_size + text.n_sentinels + 1;

@@ -106,9 +106,6 @@ struct Config {
   // optional-module flags): what model_hash() hashes.
   std::string model_shape_text() const;
   std::string model_hash() const;  // FNV-1a-64 hex (core/fnv1a.h) of model_shape_text()
-  // model_hash() as computed before the FNV fix (mistyped offset basis, core/fnv1a.h): what
-  // checkpoints and exports written before it carry. Only for recognising those files.
-  std::string model_hash_mistyped_basis() const;
 
   // Which optional modules exist (a term with weight 0 has no module and no cost).
   bool has_ecg_decoder() const { return loss.lambda_e_rec > 0; }
