@@ -16,8 +16,8 @@
 #include "eval/linear_probe.h"
 #include "eval/tsne.h"
 #include "metrics/trustworthiness.h"
-#include "plot/chart.h"
 #include "model/model_loading.h"
+#include "plot/chart.h"
 
 namespace cgdmer::cli {
 namespace {

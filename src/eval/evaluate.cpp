@@ -253,6 +253,8 @@ void linear_rows(const ModelEntry& me, const PlannedTask& p, const EcgFeatures& 
                   std::int64_t(sp.test.size()), std::int64_t(train_rows.size()),
                   r.chosen_epoch, r.val_auc, {}, probe_protocol_name(opt.protocol)};
     for (int c : r.test_detail.excluded) row.excluded.push_back(task.classes[std::size_t(c)]);
+    row.test_scores = r.test_scores;
+    row.test_labels = to_bytes(sp.y_test);
     const double probe_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - tp0).count();
     spdlog::info("{} {} linear {}: AUC {:.4f} (epoch {}, val {:.4f}, n_train {}, {} epochs in {:.1f} s)",
                  me.name, task.name, ratio_label(ratio), r.test_auc, r.chosen_epoch, r.val_auc,
@@ -283,6 +285,8 @@ ResultRow zero_shot_row(CgDmer& model, const ModelEntry& me, const PlannedTask& 
   ResultRow row{me.name, task.name, "zeroshot", 100, zs.auc.macro,
                 std::int64_t(p.split.test.size()), 0, 0, 0, {}, "zero-shot"};
   for (int c : zs.auc.excluded) row.excluded.push_back(task.classes[std::size_t(c)]);
+  row.test_scores = zs.scores;
+  row.test_labels = to_bytes(p.split.y_test);
   spdlog::info("{} {} zero-shot: AUC {:.4f}", me.name, task.name, zs.auc.macro);
   if (opt.roc_plots)
     save_roc(opt.out_dir + "/roc_" + slug(me.name) + "_" + task.name + "_zeroshot.png",

@@ -52,6 +52,9 @@ struct ResultRow {
   double val_auc = 0;             // linear only
   std::vector<std::string> excluded;  // classes left out of the macro mean
   std::string protocol;            // "honest" | "merl" (linear), "zero-shot"
+  // The reported test scores and labels, (n_test, C) row-major: for CIs and paired comparisons.
+  std::vector<double> test_scores;
+  std::vector<std::uint8_t> test_labels;
 };
 
 std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt);

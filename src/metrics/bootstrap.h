@@ -22,6 +22,21 @@ BootstrapCi bootstrap_macro_auc(const std::vector<double>& scores,
                                 int n_resamples = 1000, double level = 0.95,
                                 std::uint64_t seed = 0);
 
+// Several models scored on the same N test rows, each trained with several seeds (Table 3
+// ablations): a model's figure is its seed-mean macro AUC. One set of B resamples of the rows
+// is drawn and shared by every model, so each model's difference to a reference model is a
+// paired comparison on identical resamples.
+//   runs[m][s]: (N, C) row-major scores of model m, seed s; labels: (N, C).
+struct SeedMeanComparison {
+  std::vector<BootstrapCi> model;  // seed-mean macro AUC and its CI, per model
+  std::vector<BootstrapCi> diff;   // (model − reference) and its CI, per model (0 for the reference)
+  std::vector<double> p_not_above; // share of resamples with model − reference ≤ 0 (one-sided)
+};
+SeedMeanComparison compare_seed_mean_aucs(
+    const std::vector<std::vector<std::vector<double>>>& runs,
+    const std::vector<std::uint8_t>& labels, int n_classes, std::size_t reference,
+    int n_resamples = 1000, double level = 0.95, std::uint64_t seed = 0);
+
 // numpy.percentile(v, q) with the default 'linear' method; q in [0, 100]. v non-empty.
 double percentile(std::vector<double> v, double q);
 

@@ -5,6 +5,7 @@
 // same points; only summation order differs (sklearn: np.trapz over arrays, ours: a running
 // sum; sklearn also drops collinear points first), which moves results by a few ulps of
 // values ≤ 1 — far below 1e-12, yet any wrong tie handling changes AUC by ≥ 1/(P·N) ≈ 1e-5.
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
@@ -149,6 +150,33 @@ TEST(Bootstrap, SeededIntervalBracketsPointAndIsReproducible) {
   EXPECT_GT(a.high - a.low, 0.01);
   EXPECT_LT(a.high - a.low, 0.15);
   EXPECT_EQ(a.n_resamples, 200);
+}
+
+// Table 3's comparison: a model against itself differs by exactly 0 in every resample; a
+// model whose scores are the reference's plus label-aligned signal is better with a CI above 0;
+// one seed's mean is that seed's AUC.
+TEST(Bootstrap, SeedMeanComparisonIsPaired) {
+  const json fx = load_fixture("auc_cases.json");
+  const auto& c = fx["cases"][1];
+  const auto scores = c["scores"].get<std::vector<double>>();
+  const auto labels = c["labels"].get<std::vector<std::uint8_t>>();
+  std::vector<double> better(scores.size()), shuffled = scores;
+  for (std::size_t i = 0; i < scores.size(); ++i) better[i] = scores[i] + 0.5 * labels[i];
+  std::reverse(shuffled.begin(), shuffled.end());  // another "seed" of the reference
+  const auto r = compare_seed_mean_aucs({{scores, shuffled}, {scores, shuffled}, {better}}, labels,
+                                        12, 0, 200, 0.95, 5);
+  ASSERT_EQ(r.model.size(), 3u);
+  const double auc_ref = macro_roc_auc(scores, labels, 12).macro;
+  const double auc_shuf = macro_roc_auc(shuffled, labels, 12).macro;
+  EXPECT_NEAR(r.model[0].point, (auc_ref + auc_shuf) / 2, 1e-12);
+  EXPECT_NEAR(r.model[2].point, macro_roc_auc(better, labels, 12).macro, 1e-12);
+  EXPECT_EQ(r.diff[1].low, 0.0);  // identical runs: a zero difference in every resample
+  EXPECT_EQ(r.diff[1].high, 0.0);
+  EXPECT_EQ(r.p_not_above[1], 1.0);
+  EXPECT_GT(r.diff[2].low, 0.0);  // better in every resample
+  EXPECT_EQ(r.p_not_above[2], 0.0);
+  EXPECT_LT(r.model[0].low, r.model[0].point);
+  EXPECT_THROW(compare_seed_mean_aucs({{scores}}, labels, 12, 1), ConfigError);
 }
 
 TEST(Bootstrap, PercentileIsNumpyLinear) {
