@@ -1,4 +1,5 @@
-// Helpers shared by the io tests: paths to shared data and fixtures, temp dirs, byte I/O.
+// Helpers shared by the io tests: fixture paths, golden values, byte I/O, record copies
+// (shared data paths: shared_data.h; temp folders: scratch_dir.h).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,11 +11,11 @@
 #include <string>
 #include <vector>
 
-namespace cgdmer::test {
+#include "scratch_dir.h"
+#include "shared_data.h"
 
-inline std::string shared_data(const std::string& rel) {
-  return std::string(CGDMER_SHARED_DIR) + "/data/" + rel;
-}
+namespace cgdmer::testing {
+
 inline std::string fixture(const std::string& rel) {
   return std::string(CGDMER_SOURCE_DIR) + "/tests/fixtures/io/" + rel;
 }
@@ -36,26 +37,6 @@ inline void write_file(const std::string& p, const std::string& bytes) {
   out.write(bytes.data(), std::streamsize(bytes.size()));
 }
 
-// A fresh directory under the system temp dir, removed when the object dies.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() /
-            ("cgdmer_io_test_" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
 // Copies a record's .hea and its signal file into `dir`; returns the new .hea path.
 inline std::string copy_record(const std::string& hea, const std::string& signal_ext,
                                const TempDir& dir) {
@@ -67,4 +48,4 @@ inline std::string copy_record(const std::string& hea, const std::string& signal
   return dir / (stem + ".hea");
 }
 
-}  // namespace cgdmer::test
+}  // namespace cgdmer::testing

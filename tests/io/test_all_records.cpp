@@ -44,22 +44,22 @@ Counts read_all(const std::string& root, const std::string& ext, double fs_expec
 
 TEST(AllRecords, PtbXl100And500Hz) {
   // Counts from shared/data/README.md: 1,744 records at 100 Hz, 434 at 500 Hz.
-  const Counts lr = read_all(test::shared_data("ptb-xl/records100"), ".hea", 100);
+  const Counts lr = read_all(cgdmer::testing::shared_data("ptb-xl/records100"), ".hea", 100);
   EXPECT_EQ(lr.records, 1744);
   EXPECT_EQ(lr.checksummed_leads, 12 * 1744);  // every lead of every record verified
-  const Counts hr = read_all(test::shared_data("ptb-xl/records500"), ".hea", 500);
+  const Counts hr = read_all(cgdmer::testing::shared_data("ptb-xl/records500"), ".hea", 500);
   EXPECT_EQ(hr.records, 434);
   EXPECT_EQ(hr.checksummed_leads, 12 * 434);
 }
 
 TEST(AllRecords, ChallengeCsnLudbPtbCpsc) {
-  const Counts ch = read_all(test::shared_data("physionet_challenge_2021/training"), ".hea");
+  const Counts ch = read_all(cgdmer::testing::shared_data("physionet_challenge_2021/training"), ".hea");
   EXPECT_EQ(ch.records, 86);
   EXPECT_EQ(ch.checksummed_leads, 12 * 86);
-  EXPECT_EQ(read_all(test::shared_data("csn_ecg_arrhythmia"), ".hea", 500).records, 4);
-  EXPECT_EQ(read_all(test::shared_data("ludb/data"), ".hea", 500).records, 200);
-  EXPECT_EQ(read_all(test::shared_data("ptb_diagnostic"), ".hea", 1000).checksummed_leads, 15);
-  EXPECT_EQ(read_all(test::shared_data("cpsc2018"), ".mat", 500).records, 10);
+  EXPECT_EQ(read_all(cgdmer::testing::shared_data("csn_ecg_arrhythmia"), ".hea", 500).records, 4);
+  EXPECT_EQ(read_all(cgdmer::testing::shared_data("ludb/data"), ".hea", 500).records, 200);
+  EXPECT_EQ(read_all(cgdmer::testing::shared_data("ptb_diagnostic"), ".hea", 1000).checksummed_leads, 15);
+  EXPECT_EQ(read_all(cgdmer::testing::shared_data("cpsc2018"), ".mat", 500).records, 10);
 }
 
 }  // namespace

@@ -13,9 +13,9 @@ namespace cgdmer {
 namespace {
 
 namespace fs = std::filesystem;
-using test::read_file;
-using test::TempDir;
-using test::write_file;
+using cgdmer::testing::read_file;
+using cgdmer::testing::TempDir;
+using cgdmer::testing::write_file;
 
 const std::string kPtbXl = "ptb-xl/records100/00000/00001_lr.hea";  // 12 × 1000, format 16
 const std::string kChallenge = "physionet_challenge_2021/training/georgia/E07503.hea";
@@ -44,7 +44,7 @@ void expect_error(F f, const std::string& path, std::vector<std::string> parts) 
 
 TEST(BadInput, TruncatedDat) {
   TempDir dir;
-  const std::string hea = test::copy_record(test::shared_data(kPtbXl), ".dat", dir);
+  const std::string hea = cgdmer::testing::copy_record(cgdmer::testing::shared_data(kPtbXl), ".dat", dir);
   const std::string dat = dir / "00001_lr.dat";
   fs::resize_file(dat, 24000 - 100);
   expect_error<FormatError>([&] { read_wfdb_record(hea); }, dat,
@@ -53,7 +53,7 @@ TEST(BadInput, TruncatedDat) {
 
 TEST(BadInput, HeaderSizeMismatch) {
   TempDir dir;
-  const std::string hea = test::copy_record(test::shared_data(kPtbXl), ".dat", dir);
+  const std::string hea = cgdmer::testing::copy_record(cgdmer::testing::shared_data(kPtbXl), ".dat", dir);
   const std::string dat = dir / "00001_lr.dat";
   // File longer than the header's 1000 samples.
   write_file(dat, read_file(dat) + std::string(24, '\0'));
@@ -61,7 +61,7 @@ TEST(BadInput, HeaderSizeMismatch) {
                             {"does not match header", "implies 24000 bytes", "file has 24024"});
   // Header claiming more samples than the file holds.
   TempDir dir2;
-  const std::string hea2 = test::copy_record(test::shared_data(kPtbXl), ".dat", dir2);
+  const std::string hea2 = cgdmer::testing::copy_record(cgdmer::testing::shared_data(kPtbXl), ".dat", dir2);
   write_file(hea2, replace_once(read_file(hea2), "12 100 1000", "12 100 1500"));
   expect_error<FormatError>([&] { read_wfdb_record(hea2); }, dir2 / "00001_lr.dat",
                             {"truncated", "implies 36000 bytes", "file has 24000"});
@@ -69,7 +69,7 @@ TEST(BadInput, HeaderSizeMismatch) {
 
 TEST(BadInput, WrongChecksumInHeaderOrData) {
   TempDir dir;
-  const std::string hea = test::copy_record(test::shared_data(kPtbXl), ".dat", dir);
+  const std::string hea = cgdmer::testing::copy_record(cgdmer::testing::shared_data(kPtbXl), ".dat", dir);
   const std::string original = read_file(hea);
   write_file(hea, replace_once(original, "-119 1508 0 I", "-119 1509 0 I"));
   expect_error<FormatError>([&] { read_wfdb_record(hea); }, dir / "00001_lr.dat",
@@ -85,7 +85,7 @@ TEST(BadInput, WrongChecksumInHeaderOrData) {
 
 TEST(BadInput, MissingSignalFileAndMissingHeader) {
   TempDir dir;
-  const std::string hea = test::copy_record(test::shared_data(kPtbXl), ".dat", dir);
+  const std::string hea = cgdmer::testing::copy_record(cgdmer::testing::shared_data(kPtbXl), ".dat", dir);
   fs::remove(dir / "00001_lr.dat");
   expect_error<IoError>([&] { read_wfdb_record(hea); }, dir / "00001_lr.dat",
                         {"signal file missing", hea});
@@ -97,7 +97,7 @@ TEST(BadInput, MissingSignalFileAndMissingHeader) {
 
 TEST(BadInput, UnparseableHeader) {
   TempDir dir;
-  const std::string hea = test::copy_record(test::shared_data(kPtbXl), ".dat", dir);
+  const std::string hea = cgdmer::testing::copy_record(cgdmer::testing::shared_data(kPtbXl), ".dat", dir);
   const std::string original = read_file(hea);
   write_file(hea, replace_once(original, "16 1000.0(0)/mV 16 0 -55", "16 abc/mV 16 0 -55"));
   expect_error<FormatError>([&] { read_wfdb_record(hea); }, hea,
@@ -128,13 +128,13 @@ TEST(BadInput, GarbageBytes) {
   expect_error<FormatError>([&] { read_any_record(dir / "junk2.mat"); }, dir / "junk2.mat",
                             {"MAT-file"});
   // A real CPSC file with its compressed body overwritten.
-  std::string cpsc = read_file(test::shared_data("cpsc2018/A1980.mat"));
+  std::string cpsc = read_file(cgdmer::testing::shared_data("cpsc2018/A1980.mat"));
   for (std::size_t i = 200; i < cpsc.size(); ++i) cpsc[i] = char(rng());
   write_file(dir / "A1980.mat", cpsc);
   expect_error<FormatError>([&] { read_cpsc_mat(dir / "A1980.mat"); }, dir / "A1980.mat", {});
   // Challenge .mat replaced by garbage of the right size: caught by the MAT v4 header check.
   TempDir dir2;
-  const std::string hea = test::copy_record(test::shared_data(kChallenge), ".mat", dir2);
+  const std::string hea = cgdmer::testing::copy_record(cgdmer::testing::shared_data(kChallenge), ".mat", dir2);
   std::string m = read_file(dir2 / "E07503.mat");
   for (std::size_t i = 0; i < 24; ++i) m[i] = char(rng());
   write_file(dir2 / "E07503.mat", m);
@@ -150,7 +150,7 @@ TEST(BadInput, ZeroLeads) {
 
 TEST(BadInput, MatV4WrongDims) {
   TempDir dir;
-  const std::string hea = test::copy_record(test::shared_data(kChallenge), ".mat", dir);
+  const std::string hea = cgdmer::testing::copy_record(cgdmer::testing::shared_data(kChallenge), ".mat", dir);
   const std::string mat = dir / "E07503.mat";
   std::string m = read_file(mat);
   // MAT v4 header bytes 4-7: mrows (little-endian int32) 12 → 6, bytes 8-11: ncols 5000 → 10000.

@@ -64,8 +64,8 @@ TEST(Csv, UnterminatedQuoteAndMissingColumn) {
 }
 
 TEST(Csv, PtbXlDatabaseMatchesPythonCsv) {
-  const auto& g = test::golden()["csv"];
-  const CsvTable t = CsvTable::read(test::shared_data(g["path"]));
+  const auto& g = cgdmer::testing::golden()["csv"];
+  const CsvTable t = CsvTable::read(cgdmer::testing::shared_data(g["path"]));
   EXPECT_EQ(t.n_rows(), g["n_rows"].get<std::size_t>());  // 21,580
   EXPECT_EQ(t.header(), g["header"].get<std::vector<std::string>>());
   for (const auto& c : g["cells"])

@@ -13,7 +13,7 @@
 namespace cgdmer {
 namespace {
 
-using test::golden;
+using cgdmer::testing::golden;
 
 void check_wfdb(const nlohmann::json& g, const std::string& hea_path) {
   SCOPED_TRACE(hea_path);
@@ -31,17 +31,17 @@ void check_wfdb(const nlohmann::json& g, const std::string& hea_path) {
 
 TEST(GoldenSamples, WfdbFormat16AndChallengeMatV4) {
   ASSERT_GE(golden()["wfdb"].size(), 10u);
-  for (const auto& g : golden()["wfdb"]) check_wfdb(g, test::shared_data(g["path"]));
+  for (const auto& g : golden()["wfdb"]) check_wfdb(g, cgdmer::testing::shared_data(g["path"]));
 }
 
 TEST(GoldenSamples, Format212Fixture) {
   const auto& g = golden()["fmt212"];
-  check_wfdb(g, test::fixture(g["path"]));
+  check_wfdb(g, cgdmer::testing::fixture(g["path"]));
 }
 
 TEST(GoldenSamples, CpscMatV5) {
   for (const auto& g : golden()["cpsc"]) {
-    const std::string path = test::shared_data(g["path"]);
+    const std::string path = cgdmer::testing::shared_data(g["path"]);
     SCOPED_TRACE(path);
     const EcgRecord r = read_cpsc_mat(path);
     EXPECT_EQ(r.fs, 500.0);
@@ -69,25 +69,25 @@ TEST(GoldenSamples, CpscMatV5) {
 TEST(GoldenSamples, DispatchPicksTheReader) {
   // .hea → WFDB; Challenge .mat with a .hea beside it → WFDB; bare record name → WFDB;
   // .mat without .hea → CPSC MAT v5.
-  const EcgRecord a = read_any_record(test::shared_data("ptb-xl/records100/00000/00001_lr"));
+  const EcgRecord a = read_any_record(cgdmer::testing::shared_data("ptb-xl/records100/00000/00001_lr"));
   EXPECT_EQ(a.id, "00001_lr");
   EXPECT_EQ(a.fs, 100.0);
   const EcgRecord b =
-      read_any_record(test::shared_data("physionet_challenge_2021/training/georgia/E07503.mat"));
+      read_any_record(cgdmer::testing::shared_data("physionet_challenge_2021/training/georgia/E07503.mat"));
   EXPECT_EQ(b.id, "E07503");
   EXPECT_EQ(b.comment_value("Dx"), "253352002,427084000");
   EXPECT_EQ(b.comment_value("Age"), "77");
-  const EcgRecord c = read_any_record(test::shared_data("cpsc2018/A1981.mat"));
+  const EcgRecord c = read_any_record(cgdmer::testing::shared_data("cpsc2018/A1981.mat"));
   EXPECT_EQ(c.id, "A1981");
   EXPECT_EQ(c.n_leads, 12);
-  const EcgRecord d = read_any_record(test::shared_data("ludb/data/1.dat"));
+  const EcgRecord d = read_any_record(cgdmer::testing::shared_data("ludb/data/1.dat"));
   EXPECT_EQ(d.comment_value("age"), "51");  // LUDB writes "#<age>: 51"
   EXPECT_EQ(d.comment_value("Rhythm"), "Sinus bradycardia.");
 }
 
 TEST(GoldenSamples, PtbDiagnosticHasTwoSignalFiles) {
   // 12 leads in s0010_re.dat and 3 Frank leads in s0010_re.xyz, 1000 Hz, 38400 samples.
-  const EcgRecord r = read_wfdb_record(test::shared_data("ptb_diagnostic/patient001/s0010_re.hea"));
+  const EcgRecord r = read_wfdb_record(cgdmer::testing::shared_data("ptb_diagnostic/patient001/s0010_re.hea"));
   EXPECT_EQ(r.n_leads, 15);
   EXPECT_EQ(r.fs, 1000.0);
   EXPECT_EQ(r.lead_names[12], "vx");

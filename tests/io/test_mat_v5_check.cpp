@@ -20,8 +20,8 @@ namespace cgdmer {
 namespace {
 
 namespace fs = std::filesystem;
-using test::TempDir;
-using test::write_file;
+using cgdmer::testing::TempDir;
+using cgdmer::testing::write_file;
 
 // ---- a minimal little-endian MAT v5 writer -------------------------------------------------
 std::string u32(std::uint32_t v) { return std::string(reinterpret_cast<const char*>(&v), 4); }
@@ -90,7 +90,7 @@ void expect_refused(const std::string& bytes, const std::string& part) {
 
 TEST(MatV5Check, RealCpscFilesPass) {
   int n = 0;
-  for (const auto& e : fs::directory_iterator(test::shared_data("cpsc2018"))) {
+  for (const auto& e : fs::directory_iterator(cgdmer::testing::shared_data("cpsc2018"))) {
     if (e.path().extension() != ".mat") continue;
     SCOPED_TRACE(e.path().string());
     EXPECT_NO_THROW(check_mat_v5_structure(e.path().string()));
@@ -114,7 +114,7 @@ TEST(MatV5Check, HandBuiltFilesPassAndRead) {
 
 TEST(MatV5Check, RefusesDeclaredSizesTheFileDoesNotHold) {
   // The open fuzz finding (matio used 3.1 GB on it): top-level miMATRIX of 632 bytes in 283.
-  const std::string finding = test::read_file(std::string(CGDMER_SOURCE_DIR) +
+  const std::string finding = cgdmer::testing::read_file(std::string(CGDMER_SOURCE_DIR) +
                                               "/tests/reliability/fuzz_regressions/fuzz_mat_v5/matio_readinfo_3GB_283B");
   ASSERT_EQ(finding.size(), 283u);
   expect_refused(finding, "top-level element declares 632 bytes, its parent holds only 147");

@@ -31,7 +31,7 @@ EcgRecord small_record(int n_leads, std::int64_t n, std::vector<std::string> nam
 
 TEST(Preprocess, ReorderToMimicOrderCaseInsensitive) {
   // PTB-XL writes "AVR", "AVL", "AVF"; the MIMIC order puts aVF before aVL.
-  const EcgRecord r = read_wfdb_record(test::shared_data("ptb-xl/records100/00000/00001_lr.hea"));
+  const EcgRecord r = read_wfdb_record(cgdmer::testing::shared_data("ptb-xl/records100/00000/00001_lr.hea"));
   const EcgRecord o = reorder_leads(r, mimic_lead_order());
   ASSERT_EQ(o.n_leads, 12);
   EXPECT_EQ(o.lead_names[4], "aVF");
@@ -117,8 +117,8 @@ TEST(Preprocess, MinMaxIsGlobalWithEpsilon) {
 TEST(Preprocess, WholeChainMatchesNumpyOnPtbXl) {
   // Reference: tools/make_io_golden.py reorders 00001_hr (500 Hz, 12 × 5000) to the MIMIC
   // order and min–max normalises in float64; we output float32 (tolerance 1e-6).
-  const auto& g = test::golden()["preprocess"];
-  const EcgRecord r = read_wfdb_record(test::shared_data(g["path"]));
+  const auto& g = cgdmer::testing::golden()["preprocess"];
+  const EcgRecord r = read_wfdb_record(cgdmer::testing::shared_data(g["path"]));
   const PreprocessOptions o;  // MIMIC order, 500 Hz, 5000 samples
   const std::vector<float> x = preprocess_record(r, o);
   ASSERT_EQ(x.size(), 12u * 5000u);
@@ -134,7 +134,7 @@ TEST(Preprocess, WholeChainMatchesNumpyOnPtbXl) {
 TEST(Preprocess, ResamplesPtbDiagnosticTo500HzAndCrops) {
   // 1000 Hz, 38400 samples, 15 leads → MIMIC 12 at 500 Hz → 19200 → crop to 5000.
   const EcgRecord r =
-      read_wfdb_record(test::shared_data("ptb_diagnostic/patient001/s0010_re.hea"));
+      read_wfdb_record(cgdmer::testing::shared_data("ptb_diagnostic/patient001/s0010_re.hea"));
   PreprocessOptions o;
   o.normalise = false;
   const std::vector<float> x = preprocess_record(r, o);

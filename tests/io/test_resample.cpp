@@ -36,8 +36,8 @@ TEST(Resample, MatchesScipyResamplePolyOnRealLeads) {
   // Tolerance: scipy filters the float32 input in float64; we accumulate in double too and
   // round the output to float32 (relative 6e-8), so 1e-6 absolute on ~mV values is ample,
   // while any design difference (taps, window, alignment) would show as ≥ 1e-3.
-  for (const auto& g : test::golden()["resample"]) {
-    const EcgRecord rec = read_wfdb_record(test::shared_data(g["path"]));
+  for (const auto& g : cgdmer::testing::golden()["resample"]) {
+    const EcgRecord rec = read_wfdb_record(cgdmer::testing::shared_data(g["path"]));
     const int lead = g["lead"];
     const std::int64_t n_in = g["n_in"];
     std::vector<float> x(rec.lead(lead), rec.lead(lead) + n_in);

@@ -15,8 +15,8 @@
 namespace cgdmer {
 namespace {
 
-using test::TempDir;
-using test::write_file;
+using cgdmer::testing::TempDir;
+using cgdmer::testing::write_file;
 
 TEST(WfdbFormats, Format212PackingAndSignExtension) {
   // Values -1 (0xFFF), 2047 (0x7FF), -2048 (0x800, odd tail: 2 bytes).
@@ -81,9 +81,9 @@ TEST(WfdbFormats, MutatedHeadersFailCleanly) {
   // 150 corruptions of a real header (byte replaced by a random printable or control char,
   // or the text truncated). Either the record reads or a cgdmer::Error names the file.
   const std::string original =
-      test::read_file(test::shared_data("ptb-xl/records100/00000/00001_lr.hea"));
+      cgdmer::testing::read_file(cgdmer::testing::shared_data("ptb-xl/records100/00000/00001_lr.hea"));
   TempDir dir;
-  std::filesystem::copy_file(test::shared_data("ptb-xl/records100/00000/00001_lr.dat"),
+  std::filesystem::copy_file(cgdmer::testing::shared_data("ptb-xl/records100/00000/00001_lr.dat"),
                              dir / "00001_lr.dat");
   std::mt19937 rng(42);
   int ok = 0, errors = 0;

@@ -24,6 +24,7 @@
 #include "data/preprocess.h"
 #include "data/shard_store.h"
 #include "io/ecg_readers.h"
+#include "scratch_dir.h"
 
 namespace cgdmer {
 namespace {
@@ -64,22 +65,7 @@ const std::vector<Expectation>& expectations() {
   return e;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() / ("cgdmer_corpus_" + std::to_string(rd()) + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
+using cgdmer::testing::TempDir;
 
 // Runs the stage of `e` and returns "" when the outcome matches, else what went wrong.
 std::string check(const Expectation& e) {

@@ -12,7 +12,7 @@ namespace {
 
 TEST(ReportCleaning, MatchesPythonMerlSteps) {
   const auto rows =
-      test::read_jsonl(test::source_path("tests/fixtures/text/report_cleaning_golden.jsonl"));
+      cgdmer::testing::read_jsonl(cgdmer::testing::source_path("tests/fixtures/text/report_cleaning_golden.jsonl"));
   ASSERT_GT(rows.size(), 300u);
   int n_text = 0, n_join = 0;
   for (const auto& r : rows) {

@@ -17,7 +17,7 @@ namespace {
 
 TEST(TokenizeCli, GoldenTextsThroughStdin) {
   if (!std::filesystem::exists(CGDMER_BINARY)) GTEST_SKIP() << "cgdmer not built: " << CGDMER_BINARY;
-  const auto rows = test::read_jsonl(test::source_path("tests/fixtures/text/medcpt_golden.jsonl"));
+  const auto rows = cgdmer::testing::read_jsonl(cgdmer::testing::source_path("tests/fixtures/text/medcpt_golden.jsonl"));
   const auto dir = std::filesystem::temp_directory_path();
   const std::string in = (dir / ("cgdmer_tok_in_" + std::to_string(::getpid()))).string();
   const std::string out = in + ".out";
@@ -32,7 +32,7 @@ TEST(TokenizeCli, GoldenTextsThroughStdin) {
   size_t i = 0;
   int mismatches = 0;
   while (std::getline(f, line) && i < rows.size()) {
-    const std::string expected = test::join_ids(rows[i]["ids"].get<std::vector<std::int32_t>>());
+    const std::string expected = cgdmer::testing::join_ids(rows[i]["ids"].get<std::vector<std::int32_t>>());
     if (line != expected && ++mismatches <= 5)
       ADD_FAILURE() << "line " << i + 1 << ": expected " << expected << "\n  actual " << line;
     ++i;

@@ -16,8 +16,8 @@
 namespace cgdmer {
 namespace {
 
-using test::read_jsonl;
-using test::shared_path;
+using cgdmer::testing::read_jsonl;
+using cgdmer::testing::shared_path;
 
 const WordPieceTokenizer& medcpt_json() {
   static const WordPieceTokenizer t =
@@ -46,7 +46,7 @@ TEST(Tokenizer, MedcptOracleSamplesFromTokenizerJson) {
 }
 
 TEST(Tokenizer, MedcptOracleSamplesFromBundledVocab) {
-  check_samples(WordPieceTokenizer::load(test::source_path("assets/medcpt_vocab.txt")),
+  check_samples(WordPieceTokenizer::load(cgdmer::testing::source_path("assets/medcpt_vocab.txt")),
                 shared_path("reference/medcpt/oracle-sample.jsonl"));
 }
 
@@ -59,7 +59,7 @@ TEST(Tokenizer, BertBaseUncasedOracleSamples) {
 }
 
 TEST(Tokenizer, BundledVocabMatchesTokenizerJson) {
-  const auto a = WordPieceTokenizer::load(test::source_path("assets/medcpt_vocab.txt"));
+  const auto a = WordPieceTokenizer::load(cgdmer::testing::source_path("assets/medcpt_vocab.txt"));
   const auto& b = medcpt_json();
   ASSERT_EQ(a.vocab_size(), 30522);
   ASSERT_EQ(b.vocab_size(), 30522);

@@ -12,7 +12,7 @@ namespace cgdmer {
 namespace {
 
 void check_golden(const WordPieceTokenizer& tok, const char* what) {
-  const auto rows = test::read_jsonl(test::source_path("tests/fixtures/text/medcpt_golden.jsonl"));
+  const auto rows = cgdmer::testing::read_jsonl(cgdmer::testing::source_path("tests/fixtures/text/medcpt_golden.jsonl"));
   ASSERT_GT(rows.size(), 10000u);
   int mismatches = 0;
   for (const auto& r : rows) {
@@ -22,8 +22,8 @@ void check_golden(const WordPieceTokenizer& tok, const char* what) {
     if (actual != expected) {
       if (++mismatches <= 5)
         ADD_FAILURE() << what << ": mismatch for text " << nlohmann::json(text).dump()
-                      << "\n  expected " << test::join_ids(expected)
-                      << "\n  actual   " << test::join_ids(actual);
+                      << "\n  expected " << cgdmer::testing::join_ids(expected)
+                      << "\n  actual   " << cgdmer::testing::join_ids(actual);
     }
   }
   std::printf("[golden] %s: %zu texts, %d mismatches\n", what, rows.size(), mismatches);
@@ -31,12 +31,12 @@ void check_golden(const WordPieceTokenizer& tok, const char* what) {
 }
 
 TEST(TokenizerGolden, PtbxlAndLudbWithTokenizerJson) {
-  check_golden(WordPieceTokenizer::load(test::shared_path("reference/medcpt/tokenizer.json")),
+  check_golden(WordPieceTokenizer::load(cgdmer::testing::shared_path("reference/medcpt/tokenizer.json")),
                "tokenizer.json");
 }
 
 TEST(TokenizerGolden, PtbxlAndLudbWithBundledVocab) {
-  check_golden(WordPieceTokenizer::load(test::source_path("assets/medcpt_vocab.txt")),
+  check_golden(WordPieceTokenizer::load(cgdmer::testing::source_path("assets/medcpt_vocab.txt")),
                "assets/medcpt_vocab.txt");
 }
 

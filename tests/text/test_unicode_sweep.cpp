@@ -23,7 +23,7 @@ std::uint64_t fnv1a(const std::string& data, std::uint64_t h) {
 }
 
 TEST(UnicodeSweep, EveryCodePointMatchesHf) {
-  std::ifstream f(test::source_path("tests/fixtures/text/unicode_sweep_hashes.txt"));
+  std::ifstream f(cgdmer::testing::source_path("tests/fixtures/text/unicode_sweep_hashes.txt"));
   ASSERT_TRUE(f) << "missing fixture";
   std::map<unsigned, std::uint64_t> expected;
   for (std::string line; std::getline(f, line);) {

@@ -1,4 +1,4 @@
-// Helpers shared by the text tests: paths of shared references and fixtures, JSONL reading.
+// Helpers shared by the text tests: JSONL reading, id lists (paths: shared_data.h).
 #pragma once
 
 #include <fstream>
@@ -7,10 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
-namespace cgdmer::test {
+#include "shared_data.h"
 
-inline std::string shared_path(const std::string& rel) { return std::string(CGDMER_SHARED_DIR) + "/" + rel; }
-inline std::string source_path(const std::string& rel) { return std::string(CGDMER_SOURCE_DIR) + "/" + rel; }
+namespace cgdmer::testing {
+
 
 inline std::vector<nlohmann::json> read_jsonl(const std::string& path) {
   std::ifstream f(path);
@@ -27,4 +27,4 @@ inline std::string join_ids(const std::vector<std::int32_t>& ids) {
   return s;
 }
 
-}  // namespace cgdmer::test
+}  // namespace cgdmer::testing

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "core/fnv1a.h"
+#include "scratch_dir.h"
 #include "spawn_self.h"
 #include "train/checkpoint.h"
 #include "train/optim.h"
@@ -38,7 +39,7 @@ struct Net : torch::nn::Module {
 };
 
 fs::path temp_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("cgdmer_test_ckpt_" + name + "_" + std::to_string(getpid()));
+  const fs::path d = cgdmer::testing::scratch_path(name);
   fs::remove_all(d);
   fs::create_directories(d);
   return d;

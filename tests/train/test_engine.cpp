@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "model/cgdmer_model.h"
 #include "model/model_loading.h"
+#include "scratch_dir.h"
 #include "spawn_self.h"
 #include "tiny_run.h"
 #include "train/checkpoint.h"
@@ -49,7 +50,7 @@ PretrainOptions base_options(const std::string& out) {
 }
 
 fs::path temp_run(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("cgdmer_test_engine_" + name + "_" + std::to_string(getpid()));
+  const fs::path d = cgdmer::testing::scratch_path(name);
   fs::remove_all(d);
   return d;
 }

@@ -42,6 +42,7 @@
 #include "data/prepare.h"
 #include "data/shard_store.h"
 #include "model/cgdmer_model.h"
+#include "scratch_dir.h"
 #include "spawn_self.h"
 #include "tiny_run.h"
 #include "train/checkpoint.h"
@@ -76,8 +77,7 @@ PretrainOptions base_options(const std::string& out) {
 }
 
 fs::path temp_path(const std::string& name) {
-  auto d = fs::temp_directory_path() /
-           ("cgdmer_test_faults_" + name + "_" + std::to_string(getpid()));
+  const fs::path d = cgdmer::testing::scratch_path(name);
   fs::remove_all(d);
   return d;
 }
