@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <torch/torch.h>
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -22,6 +24,7 @@
 #include "io/safetensors.h"
 #include "model/bert.h"
 #include "model/cgdmer_model.h"
+#include "model/model_summary.h"
 #include "model/weights.h"
 #include "scratch_dir.h"
 #include "text/tokenizer.h"
@@ -297,4 +300,48 @@ TEST(BertHf, FreezeKeepsFrozenWeightsBitIdenticalThroughAnOptimizerStep) {
                                           : 5 + 2 * 16);
     EXPECT_GT(trained, 0);
   }
+}
+
+TEST(BertHf, PaperPresetWarnsWhenItsTextEncoderIsRandom) {
+  // A small model under the name "paper" (the warning keys on the preset name, not the size).
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  auto logger = spdlog::default_logger();
+  logger->sinks().push_back(sink);
+  auto built_with = [&](const std::string& name) {
+    const auto before = sink->last_raw().size();
+    Config c = freeze_config("none");
+    c.name = name;
+    CgDmer model(c);
+    std::string warnings;
+    const auto raw = sink->last_raw();
+    for (std::size_t i = before; i < raw.size(); ++i)
+      if (raw[i].level == spdlog::level::warn)
+        warnings += std::string(raw[i].payload.data(), raw[i].payload.size()) + "\n";
+    return std::make_pair(warnings, describe(*model));
+  };
+  const auto [paper_warn, paper_desc] = built_with("paper");
+  const auto [tiny_warn, tiny_desc] = built_with("tiny");
+  logger->sinks().pop_back();
+  EXPECT_NE(paper_warn.find("RANDOMLY INITIALISED"), std::string::npos) << paper_warn;
+  EXPECT_NE(paper_warn.find("text.hf_weights"), std::string::npos) << paper_warn;
+  EXPECT_NE(paper_desc.find("text encoder: RANDOMLY INITIALISED (WARNING"), std::string::npos);
+  EXPECT_EQ(tiny_warn.find("RANDOMLY"), std::string::npos) << tiny_warn;
+  EXPECT_NE(tiny_desc.find("text encoder: randomly initialised"), std::string::npos);
+}
+
+TEST(BertHf, PaperPresetWithPretrainedFolderDoesNotWarn) {
+  REQUIRE_WEIGHTS(dir);
+  const Config c = Config::load("paper", {"text.hf_weights=" + dir});
+  Config small = freeze_config("none");
+  small.name = "paper";
+  small.text = c.text;  // MiniLM's text shape and folder, small ECG side
+  small.text.max_len = 12, small.text.decoder_width = 16, small.text.decoder_depth = 1;
+  small.text.decoder_heads = 2, small.text.decoder_max_len = 8;
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  spdlog::default_logger()->sinks().push_back(sink);
+  CgDmer model(small);
+  spdlog::default_logger()->sinks().pop_back();
+  for (const auto& m : sink->last_raw())
+    EXPECT_NE(m.level, spdlog::level::warn) << std::string(m.payload.data(), m.payload.size());
+  EXPECT_NE(describe(*model).find("text encoder: pretrained from " + dir), std::string::npos);
 }
