@@ -21,10 +21,12 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include "config/config.h"
+#include "core/error.h"
 #include "io/safetensors.h"
 #include "model/bert.h"
 #include "model/cgdmer_model.h"
 #include "model/model_summary.h"
+#include "model/text_tokenizer.h"
 #include "model/weights.h"
 #include "scratch_dir.h"
 #include "text/tokenizer.h"
@@ -344,4 +346,25 @@ TEST(BertHf, PaperPresetWithPretrainedFolderDoesNotWarn) {
   for (const auto& m : sink->last_raw())
     EXPECT_NE(m.level, spdlog::level::warn) << std::string(m.payload.data(), m.payload.size());
   EXPECT_NE(describe(*model).find("text encoder: pretrained from " + dir), std::string::npos);
+}
+
+TEST(BertHf, TextTokenizerForFollowsTheFolder) {
+  REQUIRE_WEIGHTS(dir);
+  const auto& f = fixture();
+  const Config mini = Config::load("tiny", {"text.hf_weights=" + dir});
+  const auto tok = text_tokenizer_for(mini.text);
+  const auto medcpt = text_tokenizer_for(Config::load("tiny").text);
+  const auto ids = f.t.at("input_ids"), mask = f.t.at("attention_mask");
+  bool medcpt_differs = false;
+  for (std::size_t b = 0; b < f.reports.size(); ++b) {
+    const int64_t n = mask[int64_t(b)].sum().item<int64_t>();
+    const auto got = tok.encode(f.reports[b]);
+    ASSERT_EQ(int64_t(got.size()), n) << b;
+    for (int64_t i = 0; i < n; ++i) EXPECT_EQ(got[std::size_t(i)], ids[int64_t(b)][i].item<int64_t>());
+    medcpt_differs |= medcpt.encode(f.reports[b]) != got;
+  }
+  EXPECT_TRUE(medcpt_differs);  // the two vocabularies really give other ids
+  Config small = mini;
+  small.text.vocab_size = 1000;
+  EXPECT_THROW(text_tokenizer_for(small.text), ConfigError);
 }
