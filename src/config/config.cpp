@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/fnv1a.h"
 #include "core/paths.h"
+#include "config/pretrained_text.h"
 
 namespace cgdmer {
 namespace {
@@ -61,6 +62,10 @@ std::vector<Field> fields_of(Config& c) {
       {"text", "max_len", &t.max_len, false},
       {"text", "max_position", &t.max_position, true},
       {"text", "dropout", &t.dropout, false},
+      // Not in model_hash (hashes of existing checkpoints stay valid); a checkpoint of another
+      // type_vocab is still refused, by the token_type_embeddings shape when loading.
+      {"text", "layer_norm_eps", &t.layer_norm_eps, false},
+      {"text", "type_vocab", &t.type_vocab, false},
       {"text", "hf_weights", &t.hf_weights, false},
       {"text", "freeze", &t.freeze, false},
       {"text", "reconstruction", &t.reconstruction, true},
@@ -343,6 +348,7 @@ Config Config::load(const std::string& preset_or_path, const std::vector<std::st
   }
   Config c = from_toml(read_file(path), path);
   for (const auto& o : overrides) c.apply_override(o);
+  resolve_pretrained_text(c);  // text.hf_weights = HF folder → its config.json decides the shape
   c.validate();
   return c;
 }
@@ -400,6 +406,7 @@ void Config::validate() const {
   need(t.max_len >= 2 && t.max_len <= t.max_position,
        "text.max_len must be in [2, text.max_position]");
   need(t.dropout >= 0 && t.dropout < 1, "text.dropout must be in [0, 1)");
+  need(t.layer_norm_eps > 0 && t.type_vocab >= 1, "text.layer_norm_eps must be > 0, text.type_vocab >= 1");
   bool freeze_ok = one_of(t.freeze, {"none", "all"});
   if (!freeze_ok && t.freeze.rfind("first:", 0) == 0) {
     const std::string k = t.freeze.substr(6);

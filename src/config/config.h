@@ -38,8 +38,13 @@ struct TextModelConfig {
   int max_len = 256;
   int max_position = 512;      // BERT position-embedding rows (HF checkpoints: 512), >= max_len
   double dropout = 0.1;
-  std::string hf_weights;      // folder or .safetensors to initialise from ("" = random)
-  std::string freeze = "none"; // "none" | "all" | "first:K"
+  double layer_norm_eps = 1e-12;  // BERT LayerNorm eps (HF config.json's layer_norm_eps)
+  int type_vocab = 2;          // token-type rows (HF type_vocab_size; only type 0 is used)
+  // Pretrained text encoder: a Hugging Face BERT folder (config.json, vocab.txt,
+  // model.safetensors) or a .safetensors file ("" = random init). A folder's config.json
+  // overrides vocab_size..type_vocab above when the config is loaded (config/pretrained_text.h).
+  std::string hf_weights;
+  std::string freeze = "none"; // "none" | "all" | "first:K" (embeddings + layers 0..K-1)
   std::string reconstruction = "sentinel";  // "sentinel" | "mlm"
   double mask_ratio = 0.15;
   double mean_span = 3.0;

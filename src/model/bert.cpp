@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "config/pretrained_text.h"
 #include "core/error.h"
 #include <ATen/autocast_mode.h>  // compat.h uses at::autocast without including it
 
@@ -142,59 +143,19 @@ class BertEncoderImpl : public torch::nn::Module {
 
 }  // namespace detail
 
-namespace {
-
-int json_int(const nlohmann::json& j, const char* key, int dflt, const std::string& path) {
-  if (!j.contains(key) || j[key].is_null()) return dflt;
-  if (!j[key].is_number_integer() || j[key].get<int64_t>() <= 0)
-    throw FormatError(path, std::string("'") + key + "' must be a positive integer");
-  return j[key].get<int>();
-}
-
-double json_num(const nlohmann::json& j, const char* key, double dflt, const std::string& path) {
-  if (!j.contains(key) || j[key].is_null()) return dflt;
-  if (!j[key].is_number() || j[key].get<double>() < 0)
-    throw FormatError(path, std::string("'") + key + "' must be a non-negative number");
-  return j[key].get<double>();
-}
-
-}  // namespace
-
 BertConfig BertConfig::from_hf_json(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) throw IoError(path, "cannot open");
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::exception& e) {
-    throw FormatError(path, std::string("not valid JSON: ") + e.what());
-  }
-  if (!j.is_object()) throw FormatError(path, "config is not a JSON object");
-  // Architectures whose math differs from BERT's (RoBERTa offsets positions, ...) are refused.
-  auto require = [&](const char* key, const char* want) {
-    if (j.contains(key) && !(j[key].is_string() && j[key].get<std::string>() == want))
-      throw FormatError(path, std::string("'") + key + "' is " + j[key].dump() + ", only \"" +
-                                  want + "\" is supported by the BERT encoder");
-  };
-  require("model_type", "bert");
-  require("hidden_act", "gelu");
-  require("position_embedding_type", "absolute");
+  const HfBertShape h = read_hf_bert_config(path);  // one reader for config.json (config layer)
   BertConfig c;
-  c.vocab_size = json_int(j, "vocab_size", c.vocab_size, path);
-  c.hidden_size = json_int(j, "hidden_size", c.hidden_size, path);
-  c.num_hidden_layers = json_int(j, "num_hidden_layers", c.num_hidden_layers, path);
-  c.num_attention_heads = json_int(j, "num_attention_heads", c.num_attention_heads, path);
-  c.intermediate_size = json_int(j, "intermediate_size", c.intermediate_size, path);
-  c.max_position_embeddings = json_int(j, "max_position_embeddings", c.max_position_embeddings, path);
-  c.type_vocab_size = json_int(j, "type_vocab_size", c.type_vocab_size, path);
-  c.layer_norm_eps = json_num(j, "layer_norm_eps", c.layer_norm_eps, path);
-  c.hidden_dropout_prob = json_num(j, "hidden_dropout_prob", c.hidden_dropout_prob, path);
-  c.attention_probs_dropout_prob =
-      json_num(j, "attention_probs_dropout_prob", c.attention_probs_dropout_prob, path);
-  if (c.hidden_size % c.num_attention_heads != 0)
-    throw FormatError(path, "hidden_size " + std::to_string(c.hidden_size) +
-                                " is not a multiple of num_attention_heads " +
-                                std::to_string(c.num_attention_heads));
+  c.vocab_size = h.vocab_size;
+  c.hidden_size = h.hidden_size;
+  c.num_hidden_layers = h.num_hidden_layers;
+  c.num_attention_heads = h.num_attention_heads;
+  c.intermediate_size = h.intermediate_size;
+  c.max_position_embeddings = h.max_position_embeddings;
+  c.type_vocab_size = h.type_vocab_size;
+  c.layer_norm_eps = h.layer_norm_eps;
+  c.hidden_dropout_prob = h.hidden_dropout_prob;
+  c.attention_probs_dropout_prob = h.attention_probs_dropout_prob;
   return c;
 }
 
@@ -232,6 +193,19 @@ torch::Tensor BertModelImpl::forward(const torch::Tensor& input_ids,
   auto h = embeddings_->forward(input_ids);
   for (auto& layer : encoder_->layers) h = layer->forward(h, keep);
   return h;
+}
+
+std::vector<torch::Tensor> BertModelImpl::forward_all(const torch::Tensor& input_ids,
+                                                      const torch::Tensor& attention_mask) {
+  TORCH_CHECK(input_ids.dim() == 2, "BertModel: input_ids must be (B, T)");
+  if (input_ids.size(1) > cfg_.max_position_embeddings)
+    throw ConfigError("BERT input of " + std::to_string(input_ids.size(1)) +
+                      " tokens exceeds max_position_embeddings " +
+                      std::to_string(cfg_.max_position_embeddings));
+  auto keep = attention_mask.to(torch::kBool).unsqueeze(1).unsqueeze(1);
+  std::vector<torch::Tensor> out{embeddings_->forward(input_ids)};
+  for (auto& layer : encoder_->layers) out.push_back(layer->forward(out.back(), keep));
+  return out;
 }
 
 torch::Tensor BertModelImpl::pool(const torch::Tensor& last_hidden) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -41,6 +42,10 @@ class BertModelImpl : public torch::nn::Module {
   // input_ids (B, T) int64; attention_mask (B, T) int64/bool, 1 = real token.
   // Returns last_hidden_state (B, T, H).
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& attention_mask);
+  // HF's output_hidden_states: the embedding output, then every layer's output → L + 1 tensors
+  // of (B, T, H); the last one is forward()'s result.
+  std::vector<torch::Tensor> forward_all(const torch::Tensor& input_ids,
+                                         const torch::Tensor& attention_mask);
   // HF pooler_output: tanh(dense(last_hidden[:, 0])) → (B, H).
   torch::Tensor pool(const torch::Tensor& last_hidden);
   // Grow the word-embedding matrix to n rows (new rows ~ N(0, 0.02)), e.g. for sentinels.

@@ -3,6 +3,9 @@
 #include "model/cgdmer_model.h"
 
 #include <cmath>
+#include <string>
+
+#include <spdlog/spdlog.h>
 
 #include "model/losses.h"
 #include "model/patch_masking.h"
@@ -18,9 +21,24 @@ BertConfig bert_config_of(const Config& cfg) {
   b.num_attention_heads = cfg.text.heads;
   b.intermediate_size = cfg.text.intermediate;
   b.max_position_embeddings = cfg.text.max_position;
+  b.type_vocab_size = cfg.text.type_vocab;
+  b.layer_norm_eps = cfg.text.layer_norm_eps;
   b.hidden_dropout_prob = cfg.text.dropout;
   b.attention_probs_dropout_prob = cfg.text.dropout;
   return b;
+}
+
+// The paper starts from pretrained MedCPT; a `paper` run whose text encoder is random is
+// almost always a forgotten --set text.hf_weights, so say so where it cannot be missed.
+void warn_random_text_encoder(const Config& cfg) {
+  if (cfg.name != "paper") return;
+  const std::string bar(78, '!');
+  spdlog::warn("{}", bar);
+  spdlog::warn("paper preset: the text encoder is RANDOMLY INITIALISED (text.hf_weights is empty).");
+  spdlog::warn("The paper starts from pretrained MedCPT: pretrain with --set text.hf_weights=DIR");
+  spdlog::warn("(a Hugging Face BERT folder, e.g. ncbi/MedCPT-Query-Encoder). Loading a trained");
+  spdlog::warn("checkpoint next replaces these weights; then this warning does not apply.");
+  spdlog::warn("{}", bar);
 }
 
 torch::Tensor l2_normalize(const torch::Tensor& x) {
@@ -64,6 +82,7 @@ CgDmerImpl::CgDmerImpl(const Config& cfg) : cfg_(cfg) {
   const auto& t = cfg_.text;
   text_encoder_ = register_module("text_encoder", BertModel(bert_config_of(cfg_)));
   if (!t.hf_weights.empty()) load_hf_bert_weights(text_encoder_, t.hf_weights);
+  else warn_random_text_encoder(cfg_);
   if (cfg_.text_vocab_rows() > t.vocab_size) text_encoder_->resize_token_embeddings(cfg_.text_vocab_rows());
   text_encoder_->freeze(t.freeze);
   if (cfg_.has_text_reconstruction()) {

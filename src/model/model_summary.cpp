@@ -60,7 +60,14 @@ std::string describe(const CgDmerImpl& model) {
   term("t_rec", l.lambda_t_rec);
   term("orth", l.lambda_orth);
   term("siglip", l.lambda_siglip);
-  s += "\n# parameters\n";
+  s += "\n# text encoder: " +
+       (c.text.hf_weights.empty()
+            ? std::string(c.name == "paper" ? "RANDOMLY INITIALISED (WARNING: the paper starts from "
+                                              "pretrained MedCPT; set text.hf_weights)"
+                                            : "randomly initialised")
+            : "pretrained from " + c.text.hf_weights) +
+       ", freeze " + c.text.freeze + "\n";
+  s += "# parameters\n";
   std::snprintf(buf, sizeof buf, "%-18s %15s %15s\n", "part", "params", "trainable");
   s += buf;
   for (const auto& r : parameter_counts(model)) {

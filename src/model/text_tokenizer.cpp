@@ -1,0 +1,22 @@
+// Implements text_tokenizer.h.
+#include "model/text_tokenizer.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace cgdmer {
+
+WordPieceTokenizer text_tokenizer_for(const TextModelConfig& text) {
+  std::error_code ec;
+  const bool folder = !text.hf_weights.empty() && std::filesystem::is_directory(text.hf_weights, ec);
+  WordPieceTokenizer tok = folder ? WordPieceTokenizer::load(text.hf_weights) : WordPieceTokenizer::medcpt();
+  if (tok.vocab_size() > text.vocab_size)
+    throw ConfigError("the tokenizer of " + (folder ? text.hf_weights : std::string("MedCPT")) +
+                      " has " + std::to_string(tok.vocab_size()) +
+                      " tokens but text.vocab_size is " + std::to_string(text.vocab_size) +
+                      ": ids would be out of range");
+  return tok;
+}
+
+}  // namespace cgdmer
