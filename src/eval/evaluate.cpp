@@ -28,6 +28,7 @@
 #include "metrics/roc_auc.h"
 #include "model/checkpoint_file.h"
 #include "model/model_loading.h"
+#include "model/text_tokenizer.h"
 #include "plot/chart.h"
 #include "text/tokenizer.h"
 
@@ -274,13 +275,12 @@ void linear_rows(const ModelEntry& me, const PlannedTask& p, const EcgFeatures& 
 struct PromptSet {
   std::string file;
   std::map<std::string, std::string> prompts;
-  std::unique_ptr<WordPieceTokenizer> tok;
 };
 
 ResultRow zero_shot_row(CgDmer& model, const ModelEntry& me, const PlannedTask& p,
                         const EcgFeatures& F, const PromptSet& ps, const EvaluateOptions& opt) {
   const TaskDef& task = *p.task;
-  const auto zs = score_zero_shot_task(model, *ps.tok, prompts_for(ps.prompts, task.prompt_keys, ps.file),
+  const auto zs = score_zero_shot_task(model, text_tokenizer_for(model->config().text), prompts_for(ps.prompts, task.prompt_keys, ps.file),
                                        rows_of(F.shared, p.split.test), to_bytes(p.split.y_test));
   ResultRow row{me.name, task.name, "zeroshot", 100, zs.auc.macro,
                 std::int64_t(p.split.test.size()), 0, 0, 0, {}, "zero-shot"};
@@ -306,7 +306,6 @@ std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt) {
   if (opt.zeroshot) {
     prompts.file = opt.prompts.empty() ? resource_path("assets/prompts/CKEPE_prompt.json") : opt.prompts;
     prompts.prompts = load_prompts(prompts.file);
-    prompts.tok = std::make_unique<WordPieceTokenizer>(WordPieceTokenizer::medcpt());
   }
   std::vector<ResultRow> rows;
   for (const ModelEntry& me : model_entries(opt, plan, stores)) {

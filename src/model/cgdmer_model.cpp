@@ -48,7 +48,7 @@ torch::Tensor l2_normalize(const torch::Tensor& x) {
 
 }  // namespace
 
-CgDmerImpl::CgDmerImpl(const Config& cfg) : cfg_(cfg) {
+CgDmerImpl::CgDmerImpl(const Config& cfg, InitialWeights weights) : cfg_(cfg) {
   cfg_.validate();
   const auto& e = cfg_.ecg;
   const int p = cfg_.ecg_patches_per_lead();
@@ -81,8 +81,10 @@ CgDmerImpl::CgDmerImpl(const Config& cfg) : cfg_(cfg) {
 
   const auto& t = cfg_.text;
   text_encoder_ = register_module("text_encoder", BertModel(bert_config_of(cfg_)));
-  if (!t.hf_weights.empty()) load_hf_bert_weights(text_encoder_, t.hf_weights);
-  else warn_random_text_encoder(cfg_);
+  if (weights == InitialWeights::from_config) {
+    if (!t.hf_weights.empty()) load_hf_bert_weights(text_encoder_, t.hf_weights);
+    else warn_random_text_encoder(cfg_);
+  }
   if (cfg_.text_vocab_rows() > t.vocab_size) text_encoder_->resize_token_embeddings(cfg_.text_vocab_rows());
   text_encoder_->freeze(t.freeze);
   if (cfg_.has_text_reconstruction()) {
@@ -169,33 +171,33 @@ CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator 
   // Losses in fp32 whatever the autocast state.
   LossPrecisionGuard fp32;
   auto total = torch::zeros({}, pooled.options().dtype(torch::kFloat32));
-  auto add = [&](const char* name, double weight, const torch::Tensor& term) {
+  auto add = [&](LossTerm name, double weight, const torch::Tensor& term) {
     out.terms[name] = term.detach();
     out.weighted_terms[name] = weight * term;
     total = total + out.weighted_terms[name];
   };
   if (l.lambda_e_rec > 0) {
     auto target = in.ecg.to(torch::kFloat32).view({b, leads, p, cfg_.ecg.patch_size});
-    add("loss_e_rec", l.lambda_e_rec,
+    add(LossTerm::e_rec, l.lambda_e_rec,
         ecg_reconstruction_loss(ecg_pred, target, pm.mask, cfg_.ecg.norm_target));
   }
   if (l.lambda_t_rec > 0 && text_logits.defined()) {
     const auto& labels = text_decoder_ ? in.dec_target : in.mlm_labels;
-    add("loss_t_rec", l.lambda_t_rec, text_reconstruction_loss(text_logits.to(torch::kFloat32), labels));
+    add(LossTerm::t_rec, l.lambda_t_rec, text_reconstruction_loss(text_logits.to(torch::kFloat32), labels));
   }
   if (l.lambda_orth > 0)
-    add("loss_orth", l.lambda_orth,
+    add(LossTerm::orth, l.lambda_orth,
         orthogonality_loss(ecg_sp_(pooled), he_sh) + orthogonality_loss(text_sp_(text_cls), ht_sh));
   if (l.lambda_siglip > 0 || l.lambda_cons > 0) {
     auto ge = gather ? gather(he_sh) : he_sh;  // (B_world, E)
     auto gt = gather ? gather(ht_sh) : ht_sh;
     if (l.lambda_siglip > 0) {
-      const bool learnable = l.siglip == "learnable";
-      add("loss_siglip", l.lambda_siglip,
+      const bool learnable = l.siglip == SiglipMode::learnable;
+      add(LossTerm::siglip, l.lambda_siglip,
           siglip_loss(ge, gt, learnable ? siglip_log_scale_ : torch::Tensor(),
                       learnable ? siglip_bias_ : torch::Tensor(), learnable));
     }
-    if (l.lambda_cons > 0) add("loss_cons", l.lambda_cons, clip_loss(ge, gt, l.temperature));
+    if (l.lambda_cons > 0) add(LossTerm::cons, l.lambda_cons, clip_loss(ge, gt, l.temperature));
   }
   out.loss = total;
   return out;

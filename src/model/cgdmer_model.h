@@ -19,6 +19,7 @@
 #include "model/ecg_decoder.h"
 #include "model/ecg_encoder.h"
 #include "model/ecg_tokenizer.h"
+#include "model/loss_terms.h"
 #include "model/projection_head.h"
 #include "model/text_decoder.h"
 
@@ -35,11 +36,10 @@ struct CgDmerInputs {
 
 struct CgDmerOutputs {
   torch::Tensor loss;                          // weighted total (scalar, float32)
-  std::map<std::string, torch::Tensor> terms;  // "loss_cons", "loss_e_rec", "loss_t_rec",
-                                               // "loss_orth", "loss_siglip" (unweighted, detached)
+  std::map<LossTerm, torch::Tensor> terms;     // each term on, unweighted, detached
   torch::Tensor ecg_shared, text_shared;       // (B, E) h_sh, before normalisation
   // Each weighted term λ·L with its graph (same keys as `terms`): for per-term gradient norms.
-  std::map<std::string, torch::Tensor> weighted_terms;
+  std::map<LossTerm, torch::Tensor> weighted_terms;
 };
 
 // A modality's representations, for analysis (effective rank, retrieval): (B, width) pooled
@@ -62,7 +62,11 @@ struct ForwardOverrides {
 
 class CgDmerImpl : public torch::nn::Module {
  public:
-  explicit CgDmerImpl(const Config& cfg);
+  // `weights`: from_config loads text.hf_weights (pretrained BERT) when set; none_pretrained
+  // builds every weight at random without loading or warning — for a model whose weights come
+  // from a checkpoint next, or the random-init baseline.
+  enum class InitialWeights { from_config, none_pretrained };
+  explicit CgDmerImpl(const Config& cfg, InitialWeights weights = InitialWeights::from_config);
 
   // Training forward. `gen` drives the ECG patch masking (seeded per rank and step).
   CgDmerOutputs forward(const CgDmerInputs& in, torch::Generator gen,

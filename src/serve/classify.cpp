@@ -10,6 +10,7 @@
 #include "core/paths.h"
 #include "eval/zero_shot.h"
 #include "model/compat.h"
+#include "model/text_tokenizer.h"
 #include "serve/serving_model.h"
 #include "text/tokenizer.h"
 
@@ -66,7 +67,7 @@ ClassifyResult run_classify(const ClassifyOptions& o) {
   {
     AutocastGuard ac(bf16, torch::kCPU);
     ecg = model->ecg_shared(x).to(torch::kFloat32);  // (1, E)
-    static const WordPieceTokenizer tok = WordPieceTokenizer::medcpt();
+    const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
     cls = encode_class_prompts(model, tok, texts, cfg.text.max_len).to(torch::kFloat32);  // (C, E)
   }
   auto scores = zero_shot_scores(ecg, cls).contiguous();  // (1, C)

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "model/compat.h"
+#include "model/text_tokenizer.h"
 #include "serve/embed.h"
 #include "serve/serving_model.h"
 #include "text/tokenizer.h"
@@ -80,7 +81,7 @@ torch::Tensor store_report_embeddings(CgDmer& model, const ShardStore& store,
                                       const std::vector<std::int64_t>& rows, int batch, bool bf16,
                                       bool progress) {
   const auto& cfg = model->config();
-  static const WordPieceTokenizer tok = WordPieceTokenizer::medcpt();
+  const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> out;
   Progress prog("report embeddings", std::int64_t(rows.size()), "reports");
@@ -150,7 +151,7 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
     cands = store_report_embeddings(model, store, rows, o.batch_size, bf16, o.progress);
   } else {
     r.direction = "report->ecg";
-    static const WordPieceTokenizer tok = WordPieceTokenizer::medcpt();
+    const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
     std::string lower = o.query;  // prompts are lower-cased (zero-shot convention)
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return char(std::tolower(c)); });

@@ -10,6 +10,7 @@
 #include "eval/tasks.h"
 #include "eval/zero_shot.h"
 #include "model/compat.h"
+#include "model/text_tokenizer.h"
 #include "text/tokenizer.h"
 
 namespace cgdmer {
@@ -77,7 +78,7 @@ void zero_shot(CgDmer& model, const ValidationSetup& v, const std::vector<std::i
   fo.want_shared = true;
   const EcgFeatures f = extract_features(model, val, rows, fo);  // (N, E)
   static const auto prompts = load_prompts(resource_path("assets/prompts/CKEPE_prompt.json"));
-  static const WordPieceTokenizer tok = WordPieceTokenizer::medcpt();
+  const WordPieceTokenizer tok = text_tokenizer_for(model->config().text);
   double sum = 0;
   int n_scored = 0;
   for (const auto& [task, match] : usable) {
