@@ -3,6 +3,7 @@
 #include "config/config.h"
 
 #include <cerrno>
+#include <functional>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +23,38 @@
 namespace cgdmer {
 namespace {
 
-using FieldRef = std::variant<int*, double*, bool*, std::string*, std::int64_t*, std::uint64_t*>;
+// A typed choice (enum or small struct) that the table reads and prints as text.
+struct Coded {
+  std::function<std::string()> text;
+  std::function<bool(const std::string&)> parse;  // false: not a valid value
+  const char* what;                               // the valid values, for messages
+};
+
+using FieldRef =
+    std::variant<int*, double*, bool*, std::string*, std::int64_t*, std::uint64_t*, Coded>;
+
+Coded coded(FreezeSpec* f) {
+  return {[f] { return f->text(); },
+          [f](const std::string& s) {
+            try {
+              *f = FreezeSpec::parse(s);
+              return true;
+            } catch (const ConfigError&) {
+              return false;
+            }
+          },
+          "none, all or first:K"};
+}
+
+Coded coded(SiglipMode* m) {
+  return {[m] { return std::string(*m == SiglipMode::fixed ? "fixed" : "learnable"); },
+          [m](const std::string& s) {
+            if (s != "learnable" && s != "fixed") return false;
+            *m = s == "fixed" ? SiglipMode::fixed : SiglipMode::learnable;
+            return true;
+          },
+          "learnable or fixed"};
+}
 
 struct Field {
   const char* section;
@@ -67,7 +99,7 @@ std::vector<Field> fields_of(Config& c) {
       {"text", "layer_norm_eps", &t.layer_norm_eps, false},
       {"text", "type_vocab", &t.type_vocab, false},
       {"text", "hf_weights", &t.hf_weights, false},
-      {"text", "freeze", &t.freeze, false},
+      {"text", "freeze", coded(&t.freeze), false},
       {"text", "reconstruction", &t.reconstruction, true},
       {"text", "mask_ratio", &t.mask_ratio, false},
       {"text", "mean_span", &t.mean_span, false},
@@ -84,7 +116,7 @@ std::vector<Field> fields_of(Config& c) {
       {"loss", "lambda_orth", &l.lambda_orth, false},
       {"loss", "lambda_siglip", &l.lambda_siglip, false},
       {"loss", "temperature", &l.temperature, false},
-      {"loss", "siglip", &l.siglip, true},
+      {"loss", "siglip", coded(&l.siglip), true},
       {"train", "batch_size", &r.batch_size, false},
       {"train", "epochs", &r.epochs, false},
       {"train", "max_steps", &r.max_steps, false},
@@ -138,6 +170,7 @@ std::string value_text(const FieldRef& ref) {
     std::string operator()(std::string* p) const { return quote(*p); }
     std::string operator()(std::int64_t* p) const { return std::to_string(*p); }
     std::string operator()(std::uint64_t* p) const { return std::to_string(*p); }
+    std::string operator()(const Coded& c) const { return quote(c.text()); }
   };
   return std::visit(V{}, ref);
 }
@@ -150,6 +183,7 @@ const char* type_name(const FieldRef& ref) {
     const char* operator()(std::string*) const { return "a string"; }
     const char* operator()(std::int64_t*) const { return "an integer"; }
     const char* operator()(std::uint64_t*) const { return "a non-negative integer"; }
+    const char* operator()(const Coded& c) const { return c.what; }
   };
   return std::visit(V{}, ref);
 }
@@ -193,6 +227,10 @@ bool set_from_node(const FieldRef& ref, const toml::node& node) {
       if (!v || *v < 0) return false;
       *p = std::uint64_t(*v);
       return true;
+    }
+    bool operator()(const Coded& c) const {
+      auto v = n.value_exact<std::string>();
+      return v && c.parse(*v);
     }
   };
   return std::visit(V{node}, ref);
@@ -249,6 +287,12 @@ bool set_from_text(const FieldRef& ref, std::string text) {
       if (!pi(s, v) || v < 0) return false;
       *p = std::uint64_t(v);
       return true;
+    }
+    bool operator()(const Coded& c) const {
+      std::string v = s;
+      if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front())
+        v = v.substr(1, v.size() - 2);
+      return c.parse(v);
     }
   };
   return std::visit(V{std::move(text), parse_int}, ref);
@@ -407,13 +451,8 @@ void Config::validate() const {
        "text.max_len must be in [2, text.max_position]");
   need(t.dropout >= 0 && t.dropout < 1, "text.dropout must be in [0, 1)");
   need(t.layer_norm_eps > 0 && t.type_vocab >= 1, "text.layer_norm_eps must be > 0, text.type_vocab >= 1");
-  bool freeze_ok = one_of(t.freeze, {"none", "all"});
-  if (!freeze_ok && t.freeze.rfind("first:", 0) == 0) {
-    const std::string k = t.freeze.substr(6);
-    freeze_ok = !k.empty() && k.find_first_not_of("0123456789") == std::string::npos &&
-                std::stoi(k) <= t.depth;
-  }
-  need(freeze_ok, "text.freeze must be none, all or first:K with K <= text.depth");
+  need(t.freeze.kind != FreezeSpec::Kind::first || t.freeze.layers <= t.depth,
+       "text.freeze first:K needs K <= text.depth");
   need(one_of(t.reconstruction, {"sentinel", "mlm"}), "text.reconstruction must be sentinel or mlm");
   need(t.mask_ratio > 0 && t.mask_ratio < 1, "text.mask_ratio must be in (0, 1)");
   need(t.mean_span >= 1, "text.mean_span must be >= 1");
@@ -432,7 +471,6 @@ void Config::validate() const {
   need(l.lambda_cons + l.lambda_e_rec + l.lambda_t_rec + l.lambda_orth + l.lambda_siglip > 0,
        "at least one loss.lambda_* must be > 0");
   need(l.temperature > 0, "loss.temperature must be > 0");
-  need(one_of(l.siglip, {"learnable", "fixed"}), "loss.siglip must be learnable or fixed");
 
   const auto& r = train;
   need(r.batch_size >= 1 && r.epochs >= 1, "train.batch_size and train.epochs must be >= 1");
@@ -496,6 +534,30 @@ int Config::ecg_keep_per_lead() const {
   const int p = ecg_patches_per_lead();
   const int keep = int(std::floor(p * (1.0 - ecg.mask_ratio) + 1e-6));
   return std::max(1, std::min(p, keep));
+}
+
+FreezeSpec FreezeSpec::parse(const std::string& text, const std::string& what) {
+  FreezeSpec f;
+  if (text == "none") return f;
+  if (text == "all") {
+    f.kind = Kind::all;
+    return f;
+  }
+  const std::string k = text.rfind("first:", 0) == 0 ? text.substr(6) : "";
+  if (k.empty() || k.size() > 6 || k.find_first_not_of("0123456789") != std::string::npos)
+    throw ConfigError(what + " must be none, all or first:K (got '" + text + "')");
+  f.kind = Kind::first;
+  f.layers = std::stoi(k);
+  return f;
+}
+
+std::string FreezeSpec::text() const {
+  switch (kind) {
+    case Kind::none: return "none";
+    case Kind::all: return "all";
+    case Kind::first: return "first:" + std::to_string(layers);
+  }
+  return "none";
 }
 
 }  // namespace cgdmer

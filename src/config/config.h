@@ -11,6 +11,26 @@
 
 namespace cgdmer {
 
+// Typed choices, parsed once from their TOML / --set text (the field table in config.cpp
+// reads and prints them by name).
+
+// text.freeze: which text-encoder parameters stay fixed during training.
+//   none | all (the whole encoder, pooler included) | first:K (embeddings + layers 0..K−1;
+//   first:0 = embeddings only)
+struct FreezeSpec {
+  enum class Kind { none, all, first };
+  Kind kind = Kind::none;
+  int layers = 0;  // K of first:K
+  // ConfigError naming `what` for anything but the forms above.
+  static FreezeSpec parse(const std::string& text, const std::string& what = "text.freeze");
+  std::string text() const;
+  bool operator==(const FreezeSpec& o) const { return kind == o.kind && layers == o.layers; }
+};
+
+// loss.siglip: learnable (log-scale t0 = log 10, bias b0 = −10, trained) | fixed (C-MELT's
+// constants, no parameters).
+enum class SiglipMode { learnable, fixed };
+
 struct EcgModelConfig {
   int n_leads = 12;
   int n_samples = 5000;        // per lead (10 s at 500 Hz)
@@ -44,7 +64,7 @@ struct TextModelConfig {
   // model.safetensors) or a .safetensors file ("" = random init). A folder's config.json
   // overrides vocab_size..type_vocab above when the config is loaded (config/pretrained_text.h).
   std::string hf_weights;
-  std::string freeze = "none"; // "none" | "all" | "first:K" (embeddings + layers 0..K-1)
+  FreezeSpec freeze;           // none | all | first:K
   std::string reconstruction = "sentinel";  // "sentinel" | "mlm"
   double mask_ratio = 0.15;
   double mean_span = 3.0;
@@ -67,7 +87,7 @@ struct LossConfig {
   double lambda_orth = 1.0;    // λ2
   double lambda_siglip = 1.0;  // λ3
   double temperature = 0.07;   // InfoNCE τ
-  std::string siglip = "learnable";  // "learnable" (t0 = log 10, b0 = −10) | "fixed" (C-MELT)
+  SiglipMode siglip = SiglipMode::learnable;
 };
 
 struct TrainConfig {
@@ -116,7 +136,9 @@ struct Config {
   bool has_ecg_decoder() const { return loss.lambda_e_rec > 0; }
   bool has_text_reconstruction() const { return loss.lambda_t_rec > 0; }
   bool has_specific_heads() const { return loss.lambda_orth > 0; }  // f_sp exist only for L_orth
-  bool has_siglip_params() const { return loss.lambda_siglip > 0 && loss.siglip == "learnable"; }
+  bool has_siglip_params() const {
+    return loss.lambda_siglip > 0 && loss.siglip == SiglipMode::learnable;
+  }
   // Rows of the text encoder's word embeddings: base vocab, plus sentinels and <eos> when the
   // sentinel decoder is on (ids as in text/span_masking.h).
   int text_vocab_rows() const;

@@ -231,27 +231,12 @@ void BertModelImpl::resize_token_embeddings(int n) {
   cfg_.vocab_size = n;
 }
 
-void BertModelImpl::freeze(const std::string& spec) {
-  int k = -1;  // number of frozen layers; -1 = none, L = all layers (+ pooler for "all")
-  bool all = false;
-  if (spec == "none") {
-    k = -1;
-  } else if (spec == "all") {
-    all = true;
-  } else if (spec.rfind("first:", 0) == 0) {
-    try {
-      std::size_t used = 0;
-      k = std::stoi(spec.substr(6), &used);
-      if (used != spec.size() - 6) k = -2;
-    } catch (const std::exception&) {
-      k = -2;
-    }
-    if (k < 0 || k > cfg_.num_hidden_layers)
-      throw ConfigError("text encoder freeze '" + spec + "': K must be an integer in 0.." +
-                        std::to_string(cfg_.num_hidden_layers));
-  } else {
-    throw ConfigError("text encoder freeze '" + spec + "': expected none, all or first:K");
-  }
+void BertModelImpl::freeze(const FreezeSpec& spec) {
+  const bool all = spec.kind == FreezeSpec::Kind::all;
+  const int k = spec.kind == FreezeSpec::Kind::first ? spec.layers : -1;  // frozen layers
+  if (k > cfg_.num_hidden_layers)
+    throw ConfigError("text encoder freeze '" + spec.text() + "': K must be in 0.." +
+                      std::to_string(cfg_.num_hidden_layers));
   for (auto& p : parameters(true)) p.set_requires_grad(!all);
   if (all || k < 0) return;
   for (auto& p : embeddings_->parameters(true)) p.set_requires_grad(false);

@@ -14,6 +14,8 @@
 
 #include <torch/torch.h>
 
+#include "config/config.h"
+
 namespace cgdmer {
 
 namespace detail {
@@ -50,10 +52,10 @@ class BertModelImpl : public torch::nn::Module {
   torch::Tensor pool(const torch::Tensor& last_hidden);
   // Grow the word-embedding matrix to n rows (new rows ~ N(0, 0.02)), e.g. for sentinels.
   void resize_token_embeddings(int n);
-  // Freezing (sets requires_grad; the spec is absolute, so "none" un-freezes):
-  // "none" | "all" (whole encoder incl. pooler) | "first:K" (embeddings + layers 0..K-1;
-  // "first:0" = embeddings only). Anything else → ConfigError.
-  void freeze(const std::string& spec);
+  // Freezing (sets requires_grad; the spec is absolute, so none un-freezes): none | all
+  // (whole encoder incl. pooler) | first:K (embeddings + layers 0..K-1; first:0 = embeddings
+  // only). K above the layer count → ConfigError.
+  void freeze(const FreezeSpec& spec);
   const BertConfig& config() const { return cfg_; }
   // The (V, H) word-embedding matrix (e.g. to tie an MLM decoder to it).
   torch::Tensor word_embeddings() const;

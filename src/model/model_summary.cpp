@@ -66,7 +66,7 @@ std::string describe(const CgDmerImpl& model) {
                                               "pretrained MedCPT; set text.hf_weights)"
                                             : "randomly initialised")
             : "pretrained from " + c.text.hf_weights) +
-       ", freeze " + c.text.freeze + "\n";
+       ", freeze " + c.text.freeze.text() + "\n";
   s += "# parameters\n";
   std::snprintf(buf, sizeof buf, "%-18s %15s %15s\n", "part", "params", "trainable");
   s += buf;

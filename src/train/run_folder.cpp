@@ -91,7 +91,7 @@ void RunFolder::plot_curves() const {
   const auto all = read_series((fs::path(dir_) / "metrics.jsonl").string());
   const auto png = [&](const char* name) { return (fs::path(dir_) / name).string(); };
   std::vector<std::string> losses{"loss"};
-  for (const char* t : kLossTerms) losses.push_back(t);
+  for (LossTerm t : kLossTerms) losses.push_back(loss_term_name(t));
   losses.push_back("loss_cons_chance");
   losses.push_back("loss_cons_dup_floor");
   chart(png("loss_curves.png"), pick(all, losses), "Pretraining losses", "loss", true);

@@ -66,7 +66,7 @@ StepStats StepStats::unpack(const std::vector<double>& v) {
 
 void StepStats::write_json(nlohmann::json& j) const {
   for (std::size_t k = 0; k < kNumLossTerms; ++k)
-    if (term_present[k] > 0) j[kLossTerms[k]] = term[k] / term_present[k];
+    if (term_present[k] > 0) j[loss_term_name(kLossTerms[k])] = term[k] / term_present[k];
   if (pairs > 0) {
     j["top1_e2t"] = top1_e2t / pairs;
     j["top1_t2e"] = top1_t2e / pairs;
@@ -94,7 +94,7 @@ void per_term_gradient_norms(CgDmer& model, const CgDmerOutputs& out, nlohmann::
   };
   for (const auto& [name, wterm] : out.weighted_terms) {
     if (!wterm.requires_grad()) continue;
-    const std::string key = "grad_norm_" + name.substr(5);  // "loss_cons" → "grad_norm_cons"
+    const std::string key = std::string("grad_norm_") + (loss_term_name(name) + 5);  // "grad_norm_cons"
     std::vector<torch::Tensor> params = ecg_params;
     params.insert(params.end(), text_params.begin(), text_params.end());
     const auto grads = torch::autograd::grad({wterm}, params, {}, /*retain_graph=*/true,

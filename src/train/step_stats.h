@@ -24,10 +24,7 @@
 
 namespace cgdmer {
 
-// CG-DMER's loss terms, in logging order: the one list of their names.
-inline constexpr std::array<const char*, 5> kLossTerms = {"loss_cons", "loss_e_rec", "loss_t_rec",
-                                                          "loss_orth", "loss_siglip"};
-constexpr std::size_t kNumLossTerms = kLossTerms.size();
+constexpr std::size_t kNumLossTerms = kLossTerms.size();  // model/loss_terms.h
 
 struct StepStats {
   double nonfinite = 0;  // > 0: some micro-batch had a non-finite loss

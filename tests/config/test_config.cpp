@@ -70,7 +70,8 @@ TEST(Config, OverridesAreTypeChecked) {
   EXPECT_EQ(c.ecg.depth, 2);
   EXPECT_DOUBLE_EQ(c.loss.temperature, 0.1);
   EXPECT_TRUE(c.ecg.norm_target);
-  EXPECT_EQ(c.text.freeze, "first:1");
+  EXPECT_EQ(c.text.freeze, (FreezeSpec{FreezeSpec::Kind::first, 1}));
+  EXPECT_EQ(c.text.freeze.text(), "first:1");
   EXPECT_EQ(c.train.seed, 7u);
   EXPECT_NE(error_of([&] { c.apply_override("ecg.depth=two"); }).find("ecg.depth must be an integer"),
             std::string::npos);
@@ -103,13 +104,20 @@ TEST(Config, ValidateNamesEveryProblem) {
   Config c;
   c.ecg.patch_size = 33;  // 5000 % 33 != 0
   c.ecg.heads = 7;        // 768 % 7 != 0
-  c.loss.siglip = "maybe";
+  c.text.freeze = {FreezeSpec::Kind::first, 99};  // more layers than text.depth
   std::string msg = error_of([&] { c.validate(); });
   EXPECT_NE(msg.find("multiple of ecg.patch_size"), std::string::npos) << msg;
   EXPECT_NE(msg.find("ecg.heads must divide"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("text.freeze"), std::string::npos) << msg;
+  // Typed choices are parsed at the edge: a bad value is refused with the valid ones named.
+  msg = error_of([] { Config::load("tiny", {"loss.siglip=maybe"}); });
   EXPECT_NE(msg.find("loss.siglip"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("learnable or fixed"), std::string::npos) << msg;
+  msg = error_of([] { Config::from_toml("[text]\nfreeze = \"first:x\"\n", "f.toml"); });
+  EXPECT_NE(msg.find("none, all or first:K"), std::string::npos) << msg;
+  EXPECT_EQ(Config::load("tiny", {"loss.siglip=fixed"}).loss.siglip, SiglipMode::fixed);
   Config z;
-  z.loss = {0, 0, 0, 0, 0, 0.07, "learnable"};
+  z.loss = {0, 0, 0, 0, 0, 0.07, SiglipMode::learnable};
   EXPECT_NE(error_of([&] { z.validate(); }).find("at least one"), std::string::npos);
 }
 

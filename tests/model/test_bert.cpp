@@ -219,7 +219,7 @@ TEST(Bert, FreezeSpecs) {
     EXPECT_EQ(any, all) << prefix << " partly frozen";
     return all;
   };
-  m->freeze("first:1");
+  m->freeze(FreezeSpec::parse("first:1"));
   EXPECT_FALSE(trainable("embeddings."));
   EXPECT_FALSE(trainable("encoder.layer.0."));
   EXPECT_TRUE(trainable("encoder.layer.1."));
@@ -232,20 +232,20 @@ TEST(Bert, FreezeSpecs) {
     const bool frozen = p.key().rfind("embeddings.", 0) == 0 || p.key().rfind("encoder.layer.0.", 0) == 0;
     EXPECT_EQ(p.value().grad().defined(), !frozen) << p.key();
   }
-  m->freeze("first:0");
+  m->freeze(FreezeSpec::parse("first:0"));
   EXPECT_FALSE(trainable("embeddings."));
   EXPECT_TRUE(trainable("encoder.layer.0."));
-  m->freeze("all");
+  m->freeze(FreezeSpec::parse("all"));
   EXPECT_FALSE(trainable(""));
-  m->freeze("none");
+  m->freeze(FreezeSpec::parse("none"));
   EXPECT_TRUE(trainable(""));
-  m->freeze("first:2");
+  m->freeze(FreezeSpec::parse("first:2"));
   EXPECT_FALSE(trainable("encoder."));
   EXPECT_TRUE(trainable("pooler."));
-  EXPECT_THROW(m->freeze("first:3"), ConfigError);
-  EXPECT_THROW(m->freeze("first:x"), ConfigError);
-  EXPECT_THROW(m->freeze("first:1x"), ConfigError);
-  EXPECT_THROW(m->freeze("some"), ConfigError);
+  EXPECT_THROW(m->freeze(FreezeSpec::parse("first:3")), ConfigError);
+  EXPECT_THROW(FreezeSpec::parse("first:x"), ConfigError);
+  EXPECT_THROW(FreezeSpec::parse("first:1x"), ConfigError);
+  EXPECT_THROW(FreezeSpec::parse("some"), ConfigError);
 }
 
 TEST(Bert, DropoutOnlyInTraining) {

@@ -234,7 +234,7 @@ Config freeze_config(const std::string& spec) {
   t.vocab_size = 40, t.width = 16, t.depth = 3, t.heads = 2, t.intermediate = 32, t.max_len = 12;
   t.max_position = 16, t.n_sentinels = 4, t.decoder_width = 16, t.decoder_depth = 1;
   t.decoder_heads = 2, t.decoder_max_len = 8, t.dropout = 0.0;
-  t.freeze = spec;
+  t.freeze = FreezeSpec::parse(spec);
   c.head.hidden = 12, c.head.dim = 8;
   return c;
 }

@@ -83,9 +83,9 @@ TEST(CgDmerFixture, LossesAndGradientsMatchPyTorch) {
   auto out = model->forward_with(in, at::detail::getDefaultCPUGenerator(), nullptr, ov);
 
   ASSERT_EQ(out.terms.size(), 4u);
-  for (const char* term : {"loss_e_rec", "loss_orth", "loss_siglip", "loss_cons"}) {
-    const auto want = fx.at(std::string("loss.") + term);
-    EXPECT_EQ(compare(out.terms.at(term), want, 0, 2e-6), "") << term;
+  for (LossTerm term : {LossTerm::e_rec, LossTerm::orth, LossTerm::siglip, LossTerm::cons}) {
+    const auto want = fx.at(std::string("loss.") + loss_term_name(term));
+    EXPECT_EQ(compare(out.terms.at(term), want, 0, 2e-6), "") << loss_term_name(term);
   }
   EXPECT_EQ(compare(out.loss, fx.at("loss.total"), 0, 2e-6), "") << "total";
 

@@ -40,9 +40,9 @@ TEST(CgDmerModel, AllFiveTermsFiniteAndDifferentiable) {
   Config c = small_config();
   CgDmer model(c);
   auto out = model->forward(small_inputs(c, 3), at::detail::createCPUGenerator(1));
-  for (const char* t : {"loss_cons", "loss_e_rec", "loss_t_rec", "loss_orth", "loss_siglip"}) {
-    ASSERT_TRUE(out.terms.count(t)) << t;
-    EXPECT_TRUE(std::isfinite(out.terms[t].item<double>())) << t;
+  for (LossTerm t : kLossTerms) {
+    ASSERT_TRUE(out.terms.count(t)) << loss_term_name(t);
+    EXPECT_TRUE(std::isfinite(out.terms[t].item<double>())) << loss_term_name(t);
   }
   double sum = 0;
   for (auto& [k, v] : out.terms) sum += v.item<double>();
@@ -66,14 +66,14 @@ TEST(CgDmerModel, VariantsComputeOnlyTheirTerms) {
   EXPECT_TRUE(names.contains("ecg_decoder.pred.weight"));
   auto out = model->forward(small_inputs(c, 2), at::detail::createCPUGenerator(1));
   EXPECT_EQ(out.terms.size(), 2u);
-  EXPECT_TRUE(out.terms.count("loss_cons") && out.terms.count("loss_e_rec"));
+  EXPECT_TRUE(out.terms.count(LossTerm::cons) && out.terms.count(LossTerm::e_rec));
 
   c.loss.lambda_e_rec = 0, c.ecg.mask_ratio = 0;  // variant 1: no masking, no decoder
   CgDmer v1(c);
   EXPECT_FALSE(v1->named_parameters().contains("ecg_decoder.pred.weight"));
   auto o1 = v1->forward(small_inputs(c, 2), at::detail::createCPUGenerator(1));
   EXPECT_EQ(o1.terms.size(), 1u);
-  EXPECT_NEAR(o1.loss.item<double>(), o1.terms["loss_cons"].item<double>(), 1e-6);
+  EXPECT_NEAR(o1.loss.item<double>(), o1.terms[LossTerm::cons].item<double>(), 1e-6);
 }
 
 TEST(CgDmerModel, SeededMaskIsReproducible) {
@@ -81,9 +81,9 @@ TEST(CgDmerModel, SeededMaskIsReproducible) {
   Config c = small_config();
   CgDmer model(c);
   auto in = small_inputs(c, 2);
-  auto a = model->forward(in, at::detail::createCPUGenerator(9)).terms["loss_e_rec"].item<double>();
-  auto b = model->forward(in, at::detail::createCPUGenerator(9)).terms["loss_e_rec"].item<double>();
-  auto d = model->forward(in, at::detail::createCPUGenerator(10)).terms["loss_e_rec"].item<double>();
+  auto a = model->forward(in, at::detail::createCPUGenerator(9)).terms[LossTerm::e_rec].item<double>();
+  auto b = model->forward(in, at::detail::createCPUGenerator(9)).terms[LossTerm::e_rec].item<double>();
+  auto d = model->forward(in, at::detail::createCPUGenerator(10)).terms[LossTerm::e_rec].item<double>();
   EXPECT_EQ(a, b);
   EXPECT_NE(a, d);
 }
@@ -107,7 +107,7 @@ TEST(CgDmerModel, Bf16AutocastKeepsLossesFp32) {
   AutocastGuard guard(true, torch::kCPU, torch::kBFloat16);
   auto out = model->forward(small_inputs(c, 2), at::detail::createCPUGenerator(1));
   EXPECT_EQ(out.loss.scalar_type(), torch::kFloat32);
-  for (auto& [k, v] : out.terms) EXPECT_EQ(v.scalar_type(), torch::kFloat32) << k;
+  for (auto& [k, v] : out.terms) EXPECT_EQ(v.scalar_type(), torch::kFloat32) << loss_term_name(k);
   out.loss.backward();
 }
 
