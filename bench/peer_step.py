@@ -5,7 +5,9 @@ The Python peer of bench_train_step (same model, same synthetic inputs, same har
 FLOP formula). Run with Debian's python3 (torch 1.13.1), e.g.
   OMP_WAIT_POLICY=passive /usr/bin/python3 bench/peer_step.py --config configs/tiny.toml --precision both
 
-How the peers write it (MERL, ST-MEM, C-MELT; read in shared/reference/peers.md):
+The model is tools/cgdmer_reference.py, the module the fixture generator imports too, so the
+model cgdmer is timed against is the one its arithmetic is checked against. How the peers
+write it (MERL, ST-MEM, C-MELT; read in shared/reference/peers.md), which that module follows:
   - ECG ViT blocks as timm/ST-MEM: fused qkv Linear, hand attention (q @ kᵀ → softmax → @ v);
   - text encoder as HF BertModel (separate query/key/value Linears, hand attention with an
     additive mask, post-LN), written out here because `transformers` is not installed;
@@ -25,15 +27,16 @@ import sys
 import time
 
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tools"))
+from cgdmer_reference import CgDmer, Encoder, Tokenizer, kernel_layout, keep_per_lead  # noqa: E402
 
 try:
     import tomllib
 except ImportError:  # pragma: no cover
     tomllib = None
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load_config(path, overrides):
@@ -55,323 +58,11 @@ def load_config(path, overrides):
     return cfg
 
 
-def kernel_layout(patch):  # = tokenizer_kernel_layout (src/model/ecg_tokenizer.cpp)
-    f, n, p = [], patch, 2
-    while p * p <= n:
-        while n % p == 0:
-            f.append(p)
-            n //= p
-        p += 1
-    if n > 1:
-        f.append(n)
-    if not f:
-        f = [1]
-    f.sort()
-    while len(f) > 4:
-        f[1] *= f[0]
-        f.pop(0)
-        f.sort()
-    return f[::-1]
-
-
-def sincos(n, dim):
-    omega = 1.0 / 10000 ** (torch.arange(dim // 2, dtype=torch.float64) / (dim // 2))
-    out = torch.outer(torch.arange(n, dtype=torch.float64), omega)
-    return torch.cat([torch.sin(out), torch.cos(out)], 1).float()
-
-
-# ---------------------------------------------------------------- ECG side (timm / ST-MEM style)
-class Attention(nn.Module):
-    def __init__(self, w, h):
-        super().__init__()
-        self.h = h
-        self.qkv = nn.Linear(w, 3 * w)
-        self.proj = nn.Linear(w, w)
-
-    def forward(self, x):
-        b, t, w = x.shape
-        qkv = self.qkv(x).reshape(b, t, 3, self.h, w // self.h).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv[0], qkv[1], qkv[2]
-        a = torch.softmax(q @ k.transpose(-2, -1) * (1.0 / math.sqrt(w // self.h)), -1)
-        return self.proj((a @ v).transpose(1, 2).reshape(b, t, w))
-
-
-class Block(nn.Module):
-    def __init__(self, w, h, r):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(w, eps=1e-6)
-        self.attn = Attention(w, h)
-        self.norm2 = nn.LayerNorm(w, eps=1e-6)
-        self.fc1 = nn.Linear(w, w * r)
-        self.fc2 = nn.Linear(w * r, w)
-
-    def forward(self, x):
-        x = x + self.attn(self.norm1(x))
-        return x + self.fc2(F.gelu(self.fc1(self.norm2(x))))
-
-
-class Tokenizer(nn.Module):
-    def __init__(self, e):
-        super().__init__()
-        self.e = e
-        ch = e["tokenizer_channels"]
-        ks = kernel_layout(e["patch_size"])
-        self.convs = nn.ModuleList()
-        cin = 1
-        for k in ks:
-            self.convs.append(nn.Conv1d(cin, ch, k, stride=k, bias=False))
-            cin = ch
-        self.use_norm = e["patch_size"] // ks[0] > 1
-        self.norm = nn.GroupNorm(ch, ch) if self.use_norm else None
-        self.proj = nn.Linear(ch, e["width"])
-        p = e["n_samples"] // e["patch_size"]
-        self.lead_embed = nn.Parameter(torch.randn(e["n_leads"], e["width"]) * 0.02)
-        self.register_buffer("temporal_embed", sincos(p, e["width"]))
-
-    fp32_convs = False  # --fp32-tokenizer: the convs outside autocast, as ours (ecg_tokenizer.cpp)
-
-    def forward(self, ecg):
-        with torch.autocast("cpu", enabled=not self.fp32_convs and torch.is_autocast_cpu_enabled(),
-                            dtype=torch.bfloat16):
-            return self._forward(ecg)
-
-    def _forward(self, ecg):
-        b, l, s = ecg.shape
-        p = s // self.e["patch_size"]
-        x = ecg.reshape(b * l * p, 1, self.e["patch_size"])
-        for i, conv in enumerate(self.convs):
-            x = conv(x)
-            if i == 0 and self.use_norm:
-                x = self.norm(x.float())  # fairseq/C-MELT Fp32GroupNorm: bf16 input, fp32 norm
-            x = F.gelu(x)
-        t = self.proj(x.reshape(b, l, p, -1))
-        t = t + self.lead_embed[:, None] + self.temporal_embed[None]
-        return t.flatten(1, 2)
-
-
-class Encoder(nn.Module):
-    def __init__(self, e):
-        super().__init__()
-        self.blocks = nn.ModuleList([Block(e["width"], e["heads"], e["mlp_ratio"]) for _ in range(e["depth"])])
-        self.norm = nn.LayerNorm(e["width"], eps=1e-6)
-        self.pool_norm = nn.LayerNorm(e["width"], eps=1e-6)
-
-    def forward(self, x):
-        for b in self.blocks:
-            x = b(x)
-        return self.norm(x)
-
-    def pool(self, x):
-        return self.pool_norm(x.mean(1))
-
-
-class Decoder(nn.Module):
-    def __init__(self, e):
-        super().__init__()
-        self.e = e
-        w = e["decoder_width"]
-        p = e["n_samples"] // e["patch_size"]
-        self.embed = nn.Linear(e["width"], w)
-        self.mask_token = nn.Parameter(torch.randn(1, 1, w) * 0.02)
-        self.lead_embed = nn.Parameter(torch.randn(e["n_leads"], w) * 0.02)
-        self.register_buffer("temporal_embed", sincos(p, w))
-        self.blocks = nn.ModuleList([Block(w, e["decoder_heads"], e["mlp_ratio"]) for _ in range(e["decoder_depth"])])
-        self.norm = nn.LayerNorm(w, eps=1e-6)
-        self.pred = nn.Linear(w, e["patch_size"])
-
-    def forward(self, enc, ids_keep):
-        b, m, _ = enc.shape
-        l, p, w = self.e["n_leads"], self.e["n_samples"] // self.e["patch_size"], self.e["decoder_width"]
-        vis = self.embed(enc)
-        full = self.mask_token.to(vis.dtype).expand(b, l * p, w)
-        full = full.scatter(1, ids_keep[..., None].expand(b, m, w), vis)
-        pos = (self.lead_embed[:, None] + self.temporal_embed[None]).reshape(l * p, w)
-        x = full + pos[None]
-        for blk in self.blocks:
-            x = blk(x)
-        return self.pred(self.norm(x)).view(b, l, p, self.e["patch_size"])
-
-
-# ---------------------------------------------------------------- text side (HF BertModel layout)
-class BertLayer(nn.Module):
-    def __init__(self, h, heads, inter, p):
-        super().__init__()
-        self.heads, self.p = heads, p
-        self.query, self.key, self.value = nn.Linear(h, h), nn.Linear(h, h), nn.Linear(h, h)
-        self.attn_out = nn.Linear(h, h)
-        self.ln1 = nn.LayerNorm(h, eps=1e-12)
-        self.inter = nn.Linear(h, inter)
-        self.out = nn.Linear(inter, h)
-        self.ln2 = nn.LayerNorm(h, eps=1e-12)
-        self.drop = nn.Dropout(p)
-
-    def forward(self, x, add_mask):
-        b, t, h = x.shape
-        d = h // self.heads
-        split = lambda y: y.view(b, t, self.heads, d).transpose(1, 2)
-        q, k, v = split(self.query(x)), split(self.key(x)), split(self.value(x))
-        s = q @ k.transpose(-1, -2) / math.sqrt(d) + add_mask
-        a = self.drop(torch.softmax(s, -1))
-        o = (a @ v).transpose(1, 2).reshape(b, t, h)
-        x = self.ln1(self.drop(self.attn_out(o)) + x)
-        return self.ln2(self.drop(self.out(F.gelu(self.inter(x)))) + x)
-
-
-class Bert(nn.Module):
-    def __init__(self, t, vocab_rows):
-        super().__init__()
-        h = t["width"]
-        self.word = nn.Embedding(vocab_rows, h)
-        self.pos = nn.Embedding(t["max_position"], h)
-        self.token_type = nn.Embedding(2, h)
-        self.ln = nn.LayerNorm(h, eps=1e-12)
-        self.drop = nn.Dropout(t["dropout"])
-        self.layers = nn.ModuleList([BertLayer(h, t["heads"], t["intermediate"], t["dropout"]) for _ in range(t["depth"])])
-        self.pooler = nn.Linear(h, h)  # HF BertModel has it (unused by CG-DMER's forward)
-
-    def forward(self, ids, mask):
-        t = ids.shape[1]
-        x = self.drop(self.ln(self.word(ids) + self.pos.weight[:t] + self.token_type.weight[0]))
-        add = (1.0 - mask[:, None, None, :].float()) * -1e9  # HF's extended attention mask
-        for layer in self.layers:
-            x = layer(x, add)
-        return x
-
-
-class DecAttention(nn.Module):
-    def __init__(self, w, h, p):
-        super().__init__()
-        self.h, self.p = h, p
-        self.query, self.key, self.value, self.out = (nn.Linear(w, w) for _ in range(4))
-        self.drop = nn.Dropout(p)
-
-    def forward(self, xq, xkv, add_mask):
-        b, u, w = xq.shape
-        t, d = xkv.shape[1], w // self.h
-        q = self.query(xq).view(b, u, self.h, d).transpose(1, 2)
-        k = self.key(xkv).view(b, t, self.h, d).transpose(1, 2)
-        v = self.value(xkv).view(b, t, self.h, d).transpose(1, 2)
-        a = self.drop(torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(d) + add_mask, -1))
-        return self.out((a @ v).transpose(1, 2).reshape(b, u, w))
-
-
-class DecLayer(nn.Module):
-    def __init__(self, w, h, p):
-        super().__init__()
-        self.ln1, self.ln2, self.ln3 = nn.LayerNorm(w), nn.LayerNorm(w), nn.LayerNorm(w)
-        self.self_attn, self.cross_attn = DecAttention(w, h, p), DecAttention(w, h, p)
-        self.fc1, self.fc2 = nn.Linear(w, 4 * w), nn.Linear(4 * w, w)
-        self.drop = nn.Dropout(p)
-
-    def forward(self, x, mem, causal, mem_mask):
-        h = self.ln1(x)
-        x = x + self.drop(self.self_attn(h, h, causal))
-        x = x + self.drop(self.cross_attn(self.ln2(x), mem, mem_mask))
-        return x + self.drop(self.fc2(F.gelu(self.fc1(self.ln3(x)))))
-
-
-class TextDecoder(nn.Module):
-    def __init__(self, t, vocab_rows):
-        super().__init__()
-        w = t["decoder_width"]
-        self.tok = nn.Embedding(vocab_rows, w)
-        self.pos = nn.Parameter(torch.zeros(t["decoder_max_len"], w))
-        self.memory_proj = nn.Linear(t["width"], w)
-        self.layers = nn.ModuleList([DecLayer(w, t["decoder_heads"], t["dropout"]) for _ in range(t["decoder_depth"])])
-        self.ln_f = nn.LayerNorm(w)
-        self.head = nn.Linear(w, vocab_rows)
-        self.drop = nn.Dropout(t["dropout"])
-
-    def forward(self, dec_in, memory, mem_mask):
-        u = dec_in.shape[1]
-        x = self.drop(self.tok(dec_in) + self.pos[:u])
-        mem = self.memory_proj(memory)
-        causal = torch.full((u, u), float("-inf")).triu(1)
-        add = (1.0 - mem_mask[:, None, None, :].float()) * -1e9
-        for layer in self.layers:
-            x = layer(x, mem, causal, add)
-        return self.head(self.ln_f(x)).float()
-
-
-class Head(nn.Module):
-    def __init__(self, i, h, o):
-        super().__init__()
-        self.fc1, self.fc2 = nn.Linear(i, h), nn.Linear(h, o)
-
-    def forward(self, x):
-        return self.fc2(F.gelu(self.fc1(x)))
-
-
-class CgDmer(nn.Module):
-    def __init__(self, cfg):
-        super().__init__()
-        e, t, hd, ls = cfg["ecg"], cfg["text"], cfg["head"], cfg["loss"]
-        self.cfg = cfg
-        self.has = dict(e_rec=ls["lambda_e_rec"] > 0, t_rec=ls["lambda_t_rec"] > 0, orth=ls["lambda_orth"] > 0,
-                        siglip=ls["lambda_siglip"] > 0, cons=ls["lambda_cons"] > 0)
-        self.vocab_rows = t["vocab_size"] + (t["n_sentinels"] + 1 if self.has["t_rec"] else 0)
-        self.ecg_tokenizer = Tokenizer(e)
-        self.ecg_encoder = Encoder(e)
-        self.ecg_decoder = Decoder(e) if self.has["e_rec"] else None
-        self.text_encoder = Bert(t, self.vocab_rows)
-        self.text_decoder = TextDecoder(t, self.vocab_rows) if self.has["t_rec"] else None
-        self.ecg_sh = Head(e["width"], hd["hidden"], hd["dim"])
-        self.text_sh = Head(t["width"], hd["hidden"], hd["dim"])
-        if self.has["orth"]:
-            self.ecg_sp = Head(e["width"], hd["hidden"], hd["dim"])
-            self.text_sp = Head(t["width"], hd["hidden"], hd["dim"])
-        if self.has["siglip"]:
-            self.siglip_log_scale = nn.Parameter(torch.tensor(math.log(10.0)))
-            self.siglip_bias = nn.Parameter(torch.tensor(-10.0))
-
-    def forward(self, ecg, text_ids, text_mask, dec_in, dec_tgt):
-        e, ls = self.cfg["ecg"], self.cfg["loss"]
-        b, l, s = ecg.shape
-        p = s // e["patch_size"]
-        keep = keep_per_lead(e)
-        tokens = self.ecg_tokenizer(ecg)
-        # ST-MEM per-lead random masking: shuffle patches of each lead, keep the first K.
-        noise = torch.rand(b, l, p)
-        ids_shuffle = noise.argsort(-1)
-        ids_restore = ids_shuffle.argsort(-1)
-        ids_keep = (ids_shuffle[..., :keep] + (torch.arange(l) * p)[None, :, None]).reshape(b, l * keep)
-        mask = (ids_restore >= keep).float()
-        vis = tokens.gather(1, ids_keep[..., None].expand(-1, -1, tokens.shape[-1]))
-        enc = self.ecg_encoder(vis)
-        pooled = self.ecg_encoder.pool(enc)
-        hidden = self.text_encoder(text_ids, text_mask)
-        text_cls = hidden[:, 0]
-        logits = self.text_decoder(dec_in, hidden, text_mask) if self.text_decoder is not None else None
-        pred = self.ecg_decoder(enc, ids_keep) if self.ecg_decoder is not None else None
-        he_sh, ht_sh = self.ecg_sh(pooled), self.text_sh(text_cls)
-        with torch.autocast("cpu", enabled=False):  # losses in fp32
-            total = torch.zeros(())
-            if pred is not None:
-                target = ecg.view(b, l, p, e["patch_size"])
-                e_rec = (((pred.float() - target) ** 2).mean(-1) * mask).sum() / mask.sum()
-                total = total + ls["lambda_e_rec"] * e_rec
-            if logits is not None:
-                total = total + ls["lambda_t_rec"] * F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(),
-                                                                      dec_tgt.reshape(-1), ignore_index=-100)
-            if self.has["orth"]:
-                orth = (F.cosine_similarity(self.ecg_sp(pooled).float(), he_sh.float(), 1, 1e-8) ** 2).mean() + \
-                       (F.cosine_similarity(self.text_sp(text_cls).float(), ht_sh.float(), 1, 1e-8) ** 2).mean()
-                total = total + ls["lambda_orth"] * orth
-            ze, zt = F.normalize(he_sh.float(), dim=1), F.normalize(ht_sh.float(), dim=1)
-            if self.has["siglip"]:
-                lg = ze @ zt.t() * self.siglip_log_scale.exp() + self.siglip_bias
-                labels = 2 * torch.eye(b) - 1
-                total = total + ls["lambda_siglip"] * (-F.logsigmoid(labels * lg).sum() / b)
-            if self.has["cons"]:
-                sim = ze @ zt.t() / ls["temperature"]
-                tgt = torch.arange(b)
-                total = total + ls["lambda_cons"] * 0.5 * (F.cross_entropy(sim, tgt) + F.cross_entropy(sim.t(), tgt))
-        return total
-
-
-def keep_per_lead(e):
-    p = e["n_samples"] // e["patch_size"]
-    return max(1, min(p, int(math.floor(p * (1.0 - e["mask_ratio"]) + 1e-6))))
+def st_mem_mask(b, e):
+    """ST-MEM per-lead random masking: shuffle each lead's patches, keep the first K."""
+    l, p, keep = e["n_leads"], e["n_samples"] // e["patch_size"], keep_per_lead(e)
+    ids_shuffle = torch.rand(b, l, p).argsort(-1)
+    return (ids_shuffle[..., :keep] + (torch.arange(l) * p)[None, :, None]).reshape(b, l * keep)
 
 
 def adamw(model, lr, wd):  # = uses_weight_decay (src/train/optim.h)
@@ -449,7 +140,7 @@ def run_step(cfg, name, b, tl, u, bf16, warmup, steps):
         t0 = time.perf_counter()
         opt.zero_grad()
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-            loss = model(ecg, ids, mask, dec_in, dec_tgt)
+            _, loss = model(ecg, st_mem_mask(b, e), text_ids=ids, text_mask=mask, dec_in=dec_in, dec_tgt=dec_tgt)
         t1 = time.perf_counter()
         loss.backward()
         t2 = time.perf_counter()
