@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -76,33 +77,81 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
-// First and last logged value of every loss term in metrics.jsonl.
+// First and last logged value of every loss term in metrics.jsonl, then whether the two
+// modalities learned to find each other: the last step's in-batch top-1 and L_cons beside
+// their chance level and the ceiling / floor set by duplicate reports, and the last
+// validation's retrieval recall and effective ranks.
 std::string loss_summary(const fs::path& metrics) {
   std::ifstream in(metrics);
   std::string line;
-  nlohmann::json first, last;
+  nlohmann::json first, last, val;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.contains("loss")) continue;
+    if (j.is_discarded()) continue;
+    if (j.contains("val_loss")) val = j;
+    if (!j.contains("loss")) continue;
     if (first.is_null()) first = j;
     last = j;
   }
   if (first.is_null()) return "(no metrics logged)\n";
+  auto num = [](const nlohmann::json& j, const char* k) {
+    return j.contains(k) && j[k].is_number() ? j[k].get<double>() : std::nan("");
+  };
   std::ostringstream o;
+  char buf[200];
   o << "| term | step " << first.value("step", 0) << " | step " << last.value("step", 0) << " |\n";
   o << "|---|---|---|\n";
   for (const char* k : {"loss", "loss_cons", "loss_e_rec", "loss_t_rec", "loss_orth", "loss_siglip"}) {
     if (!first.contains(k) || !first[k].is_number()) continue;
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "| %s | %.4f | %.4f |\n", k, first[k].get<double>(),
-                  last[k].get<double>());
+    std::snprintf(buf, sizeof buf, "| %s | %.4f | %.4f |\n", k, num(first, k), num(last, k));
     o << buf;
+  }
+  o << "\n### Do ECGs and reports find each other?\n\n"
+    << "| measure (step " << last.value("step", 0) << ") | value | chance | duplicate-report bound |\n"
+    << "|---|---:|---:|---:|\n";
+  std::snprintf(buf, sizeof buf, "| in-batch top-1 ECG→report | %.3f | %.3f | ≤ %.3f |\n",
+                num(last, "top1_e2t"), num(last, "top1_chance"), num(last, "top1_dup_ceiling"));
+  o << buf;
+  std::snprintf(buf, sizeof buf, "| in-batch top-1 report→ECG | %.3f | %.3f | ≤ %.3f |\n",
+                num(last, "top1_t2e"), num(last, "top1_chance"), num(last, "top1_dup_ceiling"));
+  o << buf;
+  std::snprintf(buf, sizeof buf, "| L_cons (training batch) | %.3f | %.3f (ln B) | ≥ %.3f |\n",
+                num(last, "loss_cons"), num(last, "loss_cons_chance"), num(last, "loss_cons_dup_floor"));
+  o << buf;
+  if (!val.is_null()) {
+    for (const char* k : {"1", "5", "10"}) {
+      const std::string key = std::string("val_recall@") + k;
+      std::snprintf(buf, sizeof buf, "| validation recall@%s ECG→report | %.3f | %.3f | |\n", k,
+                    num(val, key.c_str()), num(val, (key + "_chance").c_str()));
+      o << buf;
+    }
+    o << "\nValidation (step " << val.value("step", 0) << "): zero-shot AUC ";
+    std::snprintf(buf, sizeof buf, "%.4f", num(val, "val_zeroshot_auc"));
+    o << buf << "; effective rank of";
+    for (const char* k : {"ecg_pooled", "ecg_shared", "text_pooled", "text_shared"}) {
+      std::snprintf(buf, sizeof buf, " %s %.1f", k, num(val, (std::string("val_erank_") + k).c_str()));
+      o << buf << (std::string(k) == "text_shared" ? "." : ",");
+    }
+    o << "\n";
   }
   if (last.contains("pairs_per_s"))
     o << "\nthroughput at the last logged step: " << last["pairs_per_s"].get<double>()
       << " pairs/s\n";
+  o << "\n![losses](run/loss_curves.png)\n\n![alignment](run/alignment.png)\n\n"
+       "![effective rank](run/effective_rank.png)\n";
   return o.str();
+}
+
+// "effective rank X (trustworthiness Y)" from a tsne sidecar JSON.
+std::string tsne_stats(const fs::path& json_path) {
+  auto j = nlohmann::json::parse(slurp(json_path), nullptr, false);
+  if (j.is_discarded() || !j.contains("effective_rank")) return "(no statistics)";
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%d points, %d-wide features of effective rank %.1f, "
+                "t-SNE trustworthiness@10 %.3f", j.value("points", 0), j.value("dims", 0),
+                j["effective_rank"].get<double>(), j.value("trustworthiness_at_10", 0.0));
+  return buf;
 }
 
 int run_demo(const DemoFlags& f) {
@@ -161,7 +210,9 @@ int run_demo(const DemoFlags& f) {
      << loss_summary(fs::path(run) / "metrics.jsonl") << "\n"
      << "Curves: `run/` (PNG files next to `metrics.jsonl`).\n\n"
      << "## Evaluation\n\n" << slurp(fs::path(eval) / "results.md") << "\n"
-     << "## t-SNE\n\n![pretrained](tsne_super.png)\n\n![random init](tsne_super_random_init.png)\n\n"
+     << "## t-SNE\n\nPretrained: " << tsne_stats(tsne_png + ".json") << ".\n\n"
+     << "Random init: " << tsne_stats(tsne_random_png + ".json") << ".\n\n"
+     << "![pretrained](tsne_super.png)\n\n![random init](tsne_super_random_init.png)\n\n"
      << "A model this small, trained for minutes on ~480 ECG–report pairs, is a smoke test of the pipeline, "
         "not a result: see the README for real pretraining.\n";
   write_file_atomic((out / "report.md").string(), md.str());

@@ -1,17 +1,22 @@
 // `cgdmer tsne`: exact t-SNE of the frozen encoder's features of a store's records, drawn as
 // a PNG scatter coloured by class (paper Fig. 3). Records are coloured by their single label
 // in the chosen label set (records with none or several are left out, so colours mean one
-// thing); at most --max-points of them, drawn at random with --seed.
+// thing); at most --max-points of them, drawn at random with --seed. Beside the PNG,
+// <out>.json holds the figures: points, feature width, the features' effective rank (a
+// collapsed representation has rank ≈ 1), KL, trustworthiness.
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
 #include <random>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "command.h"
 #include "core/error.h"
 #include "data/shard_store.h"
+#include "core/atomic_file.h"
+#include "eval/embedding_quality.h"
 #include "eval/features.h"
 #include "eval/linear_probe.h"
 #include "eval/tsne.h"
@@ -69,7 +74,9 @@ int run(const TsneArgs& a) {
   fo.want_features = a.which == "features";
   fo.want_shared = a.which == "shared";
   const auto f = extract_features(model, store, rows, fo);
-  const auto X = to_doubles(fo.want_features ? f.features : f.shared);
+  const auto& F = fo.want_features ? f.features : f.shared;
+  const double erank = effective_rank(F);
+  const auto X = to_doubles(F);
   const int n = int(rows.size()), d = int(X.size() / rows.size());
   TsneOptions t = a.t;
   t.seed = a.seed;
@@ -91,8 +98,14 @@ int run(const TsneArgs& a) {
   o.width = 900;
   o.height = 760;
   save_scatter(a.out, groups, o);
-  std::printf("wrote %s (%d points, KL %.4f, trustworthiness@10 %.4f, %d iterations)\n",
-              a.out.c_str(), n, r.kl, tw, r.iterations);
+  const nlohmann::json stats{{"points", n},          {"dims", d},
+                             {"features", a.which},  {"effective_rank", erank},
+                             {"kl", r.kl},           {"trustworthiness_at_10", tw},
+                             {"iterations", r.iterations}};
+  write_file_atomic(a.out + ".json", stats.dump(2) + "\n");
+  std::printf("wrote %s (%d points, %d-wide features of effective rank %.1f, KL %.4f, "
+              "trustworthiness@10 %.4f, %d iterations) and %s.json\n",
+              a.out.c_str(), n, d, erank, r.kl, tw, r.iterations, a.out.c_str());
   return 0;
 }
 

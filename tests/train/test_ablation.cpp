@@ -33,6 +33,7 @@ TEST(Ablation, TwoVariantsTwoSeedsOnTheSample) {
   AblationOptions o;
   o.base_config = "tiny";
   o.overrides = cgdmer::testing::tiny_overrides();
+  o.overrides.push_back("text.vocab_size=30522");  // the store's MedCPT token ids
   o.variants = {"variant1"};  // full is added: the reference of every comparison
   o.seeds = 2;
   o.max_steps = 2;
