@@ -22,6 +22,11 @@ struct EcgModelConfig {
   int mlp_ratio = 4;
   double dropout = 0.0;
   std::string temporal_embedding = "sincos";  // "sincos" | "learned"
+  // Where the tokenizer's GroupNorm sits (model/ecg_tokenizer.h): "patch" (conv → norm → GELU,
+  // drops each patch's amplitude and baseline; the default here so that checkpoints saved
+  // before this key load unchanged), "post" (paper order conv → GELU → norm), "stats"
+  // ("patch" + the patch mean and std put back). Presets choose explicitly.
+  std::string tokenizer_norm = "patch";
   double mask_ratio = 0.75;
   int decoder_width = 256;
   int decoder_depth = 4;
@@ -63,6 +68,9 @@ struct LossConfig {
   double lambda_siglip = 1.0;  // λ3
   double temperature = 0.07;   // InfoNCE τ
   std::string siglip = "learnable";  // "learnable" (t0 = log 10, b0 = −10) | "fixed" (C-MELT)
+  // Positives of L_cons and L_SigLIP: "diagonal" (pair i ↔ report i only) | "report" (every
+  // pair in the batch whose report is identical counts as a positive: PTB-XL repeats reports).
+  std::string cons_targets = "diagonal";
 };
 
 struct TrainConfig {

@@ -41,7 +41,8 @@ CgDmerImpl::CgDmerImpl(const Config& cfg) : cfg_(cfg) {
                                         .patch_size(e.patch_size)
                                         .channels(e.tokenizer_channels)
                                         .width(e.width)
-                                        .temporal(e.temporal_embedding)));
+                                        .temporal(e.temporal_embedding)
+                                        .norm(e.tokenizer_norm)));
   ecg_encoder_ = register_module("ecg_encoder", EcgEncoder(EcgEncoderOptions()
                                                                .width(e.width)
                                                                .depth(e.depth)
@@ -169,13 +170,21 @@ CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator 
   if (l.lambda_siglip > 0 || l.lambda_cons > 0) {
     auto ge = gather ? gather(he_sh) : he_sh;  // (B_world, E)
     auto gt = gather ? gather(ht_sh) : ht_sh;
+    torch::Tensor same;  // (B_world, B_world) identical reports, for label-aware targets
+    if (l.cons_targets == "report" && in.text_ids.defined() && !ov.text_cls.defined()) {
+      auto keys = report_keys(in.text_ids, in.text_mask, text_decoder_ ? in.dec_target : torch::Tensor(),
+                              mlm_head_ ? in.mlm_labels : torch::Tensor(), cfg_.text.vocab_size)
+                      .unsqueeze(1);  // (B, 1)
+      if (gather) keys = gather(keys);
+      same = keys == keys.t();
+    }
     if (l.lambda_siglip > 0) {
       const bool learnable = l.siglip == "learnable";
       add("loss_siglip", l.lambda_siglip,
           siglip_loss(ge, gt, learnable ? siglip_log_scale_ : torch::Tensor(),
-                      learnable ? siglip_bias_ : torch::Tensor(), learnable));
+                      learnable ? siglip_bias_ : torch::Tensor(), learnable, same));
     }
-    if (l.lambda_cons > 0) add("loss_cons", l.lambda_cons, clip_loss(ge, gt, l.temperature));
+    if (l.lambda_cons > 0) add("loss_cons", l.lambda_cons, clip_loss(ge, gt, l.temperature, same));
   }
   out.loss = total;
   return out;
