@@ -9,11 +9,15 @@ steps = [int(s) for s in (sys.argv[3] if len(sys.argv) > 3 else "5,100,300").spl
 rows = [json.loads(l) for l in open(run + "/metrics.jsonl") if l.strip()]
 rows = [r for r in rows if "loss_cons" in r]
 out = []
-for s in steps:
-    near = min(rows, key=lambda r: abs(r["step"] - s)) if rows else None
-    if near:
-        out.append("step %d: cons %.3f siglip %s" % (near["step"], near["loss_cons"],
-                   "%.3f" % near["loss_siglip"] if "loss_siglip" in near else "-"))
+def mean(k, win):
+    v = [r[k] for r in win if k in r]
+    return "%.3f" % (sum(v) / len(v)) if v else "-"
+
+for s in steps:  # mean over the logged steps in (s - 25, s]: one batch is noisy
+    win = [r for r in rows if s - 25 < r["step"] <= s]
+    if win:
+        out.append("steps %d-%d: cons %s siglip %s" % (win[0]["step"], win[-1]["step"],
+                   mean("loss_cons", win), mean("loss_siglip", win)))
 print("; ".join(out), "(ln 32 = %.3f)" % math.log(32))
 res = json.load(open(ev + "/results.json"))
 tab = {}

@@ -10,6 +10,11 @@ L_cons (Eqs. 7-9). The text side enters as a given [CLS] feature (B, H) with req
   input.ecg (B, L, S), input.ids_keep (B, L*K) int64, input.text_cls (B, H),
   loss.<term> (unweighted) and loss.total, grad.<name>, grad.input.text_cls.
 Run:  /usr/bin/python3 tools/make_model_fixture.py tests/fixtures/model/cgdmer_tiny.safetensors
+      /usr/bin/python3 tools/make_model_fixture.py tests/fixtures/model/cgdmer_tiny_post.safetensors post
+      /usr/bin/python3 tools/make_model_fixture.py tests/fixtures/model/cgdmer_tiny_stats.safetensors stats
+The optional second argument is ecg.tokenizer_norm (default "patch": the same model, weights
+and inputs as before the option existed; regenerating it on this machine changes gradients
+by <= 4e-6 only, BLAS rounding, so the committed file was kept).
 """
 import json
 import math
@@ -85,6 +90,9 @@ class Tokenizer(nn.Module):
             cin = ch
         self.norm = nn.GroupNorm(ch, ch)
         self.proj = nn.Linear(ch, c["width"])
+        self.mode = c.get("tokenizer_norm", "patch")
+        if self.mode == "stats":  # created here, so "patch" consumes the RNG exactly as before
+            self.stats = nn.Linear(2, c["width"])
         p = c["n_samples"] // c["patch_size"]
         self.lead_embed = nn.Parameter(torch.randn(c["n_leads"], c["width"]) * 0.5)
         self.register_buffer("temporal_embed", sincos(p, c["width"]))
@@ -92,13 +100,20 @@ class Tokenizer(nn.Module):
     def forward(self, ecg):
         b, l, s = ecg.shape
         p = s // self.c["patch_size"]
-        x = ecg.reshape(b * l * p, 1, self.c["patch_size"])
+        patches = ecg.reshape(b * l * p, 1, self.c["patch_size"])
+        x = patches
         for i, conv in enumerate(self.convs):
             x = conv(x)
-            if i == 0:
-                x = self.norm(x)
+            if i == 0 and self.mode != "post":
+                x = self.norm(x)  # conv -> GroupNorm -> GELU ("patch", "stats")
             x = F.gelu(x)
+            if i == 0 and self.mode == "post":
+                x = self.norm(x)  # conv -> GELU -> GroupNorm (the paper's order)
         t = self.proj(x.reshape(b, l, p, -1))
+        if self.mode == "stats":  # the patch mean and (population) std, put back
+            mean = patches.mean(-1)
+            sd = patches.std(-1, unbiased=False)
+            t = t + self.stats(torch.cat([10 * (mean - 0.5), 10 * sd], -1).reshape(b, l, p, 2))
         t = t + self.lead_embed[:, None] + self.temporal_embed[None]
         return t.flatten(1, 2)
 
@@ -217,7 +232,7 @@ def write_safetensors(path, tensors):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/model/cgdmer_tiny.safetensors"
     torch.manual_seed(1234)
-    c = CFG
+    c = dict(CFG, tokenizer_norm=sys.argv[2] if len(sys.argv) > 2 else "patch")
     model = CgDmer(c)
     b, l, p = c["batch"], c["n_leads"], c["n_samples"] // c["patch_size"]
     ecg = torch.rand(b, l, c["n_samples"])

@@ -15,7 +15,10 @@ namespace {
 // tokens (no lead/temporal embedding, which differ by position anyway).
 std::pair<torch::Tensor, torch::Tensor> two_tokens(EcgTokenizer& tok, double a, double b) {
   torch::manual_seed(3);
-  auto x = 0.5 + 0.05 * torch::randn({25});  // a min–max-scaled ECG piece around its baseline
+  // A QRS-sized swing around the baseline (std 0.2): large enough that GroupNorm's eps (1e-5)
+  // is negligible next to the conv outputs' variance, so "patch" is invariant to 1e-3. (For
+  // flat patches eps breaks the invariance slightly: that is all the amplitude "patch" keeps.)
+  auto x = 0.5 + 0.2 * torch::randn({25});
   auto ecg = torch::cat({x, a * x + b}).view({1, 1, 50});
   auto t = tok->patch_tokens(ecg);  // (1, 1, 2, D)
   return {t[0][0][0], t[0][0][1]};
@@ -34,9 +37,9 @@ double rel_diff(const std::pair<torch::Tensor, torch::Tensor>& t) {
 TEST(TokenizerNorm, PatchOrderIsBlindToScaleAndOffset) {
   auto tok = make("patch");
   torch::NoGradGuard ng;
-  EXPECT_LT(rel_diff(two_tokens(tok, 3.0, 0.0)), 1e-4);   // scale only
-  EXPECT_LT(rel_diff(two_tokens(tok, 1.0, 0.2)), 1e-4);   // offset only
-  EXPECT_LT(rel_diff(two_tokens(tok, 0.5, -0.1)), 1e-4);  // both
+  EXPECT_LT(rel_diff(two_tokens(tok, 3.0, 0.0)), 1e-3);   // scale only
+  EXPECT_LT(rel_diff(two_tokens(tok, 1.0, 0.2)), 1e-3);   // offset only
+  EXPECT_LT(rel_diff(two_tokens(tok, 0.5, -0.1)), 1e-3);  // both
 }
 
 TEST(TokenizerNorm, PostAndStatsSeeScaleAndOffset) {
@@ -44,12 +47,25 @@ TEST(TokenizerNorm, PostAndStatsSeeScaleAndOffset) {
     SCOPED_TRACE(mode);
     auto tok = make(mode);
     torch::NoGradGuard ng;
-    EXPECT_GT(rel_diff(two_tokens(tok, 3.0, 0.0)), 1e-2);
-    EXPECT_GT(rel_diff(two_tokens(tok, 1.0, 0.2)), 1e-2);
-    EXPECT_GT(rel_diff(two_tokens(tok, 0.5, -0.1)), 1e-2);
+    // "stats" starts at zero (= "patch"); give it the weights training would.
+    for (auto& p : tok->named_parameters())
+      if (p.key().rfind("stats.", 0) == 0) p.value().normal_(0, 0.1);
+    EXPECT_GT(rel_diff(two_tokens(tok, 3.0, 0.0)), 2e-2);
+    EXPECT_GT(rel_diff(two_tokens(tok, 1.0, 0.2)), 2e-2);
+    EXPECT_GT(rel_diff(two_tokens(tok, 0.5, -0.1)), 2e-2);
     // A patch still maps to itself (the check above is not noise).
     EXPECT_LT(rel_diff(two_tokens(tok, 1.0, 0.0)), 1e-6);
   }
+}
+
+TEST(TokenizerNorm, UntrainedStatsEqualsPatch) {
+  auto patch = make("patch"), stats = make("stats");  // same seed: same convs, norm, proj
+  torch::NoGradGuard ng;
+  torch::manual_seed(9);
+  auto ecg = torch::rand({2, 1, 50});
+  EXPECT_TRUE(torch::allclose(patch->patch_tokens(ecg), stats->patch_tokens(ecg), 0, 0));
+  auto w = stats->named_parameters()["stats.weight"];
+  EXPECT_EQ(w.abs().sum().item<float>(), 0.f);
 }
 
 TEST(TokenizerNorm, StatsModeAddsOnlyItsLinearAndKeepsVisiblePath) {
@@ -62,8 +78,9 @@ TEST(TokenizerNorm, StatsModeAddsOnlyItsLinearAndKeepsVisiblePath) {
   auto a = names(patch), b = names(stats);
   EXPECT_EQ(b.size(), a.size() + 2);
   EXPECT_NE(std::find(b.begin(), b.end(), "stats.weight"), b.end());
-  // forward_visible = forward().gather for the new term too.
+  // forward_visible = forward().gather for the new term too (non-zero stats weights).
   torch::NoGradGuard ng;
+  stats->named_parameters()["stats.weight"].normal_(0, 0.1);
   torch::manual_seed(5);
   auto ecg = torch::rand({2, 1, 50});
   auto ids = torch::tensor({{1}, {0}}, torch::kInt64);
