@@ -63,6 +63,7 @@ std::vector<Field> fields_of(Config& c) {
       {"text", "dropout", &t.dropout, false},
       {"text", "hf_weights", &t.hf_weights, false},
       {"text", "freeze", &t.freeze, false},
+      {"text", "pooling", &t.pooling, false},
       {"text", "reconstruction", &t.reconstruction, true},
       {"text", "mask_ratio", &t.mask_ratio, false},
       {"text", "mean_span", &t.mean_span, false},
@@ -428,6 +429,7 @@ void Config::validate() const {
        "at least one loss.lambda_* must be > 0");
   need(l.temperature > 0, "loss.temperature must be > 0");
   need(one_of(l.siglip, {"learnable", "fixed"}), "loss.siglip must be learnable or fixed");
+  need(one_of(text.pooling, {"cls", "mean"}), "text.pooling must be cls or mean");
   need(one_of(l.cons_targets, {"diagonal", "report"}),
        "loss.cons_targets must be diagonal or report");
 

@@ -45,6 +45,10 @@ struct TextModelConfig {
   double dropout = 0.1;
   std::string hf_weights;      // folder or .safetensors to initialise from ("" = random)
   std::string freeze = "none"; // "none" | "all" | "first:K"
+  // Report feature fed to the heads: "cls" (the [CLS] state, the paper's) | "mean" (mean of
+  // the real tokens' states). A randomly initialised BERT's [CLS] state is almost the same
+  // for every report, which stalls the contrastive terms (docs/experiments.md).
+  std::string pooling = "cls";
   std::string reconstruction = "sentinel";  // "sentinel" | "mlm"
   double mask_ratio = 0.15;
   double mean_span = 3.0;

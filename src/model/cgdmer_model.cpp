@@ -23,6 +23,13 @@ BertConfig bert_config_of(const Config& cfg) {
   return b;
 }
 
+// (B, T, H) states → (B, H): [CLS] or the mean over real tokens (mask 1).
+torch::Tensor pool_text(const torch::Tensor& hidden, const torch::Tensor& mask, const std::string& how) {
+  if (how != "mean") return hidden.select(1, 0);
+  auto m = mask.to(hidden.device(), hidden.scalar_type()).unsqueeze(-1);  // (B, T, 1)
+  return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0);
+}
+
 torch::Tensor l2_normalize(const torch::Tensor& x) {
   namespace F = torch::nn::functional;
   return F::normalize(x, F::NormalizeFuncOptions().dim(1));
@@ -131,7 +138,7 @@ CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator 
     text_cls = ov.text_cls;
   } else {
     auto hidden = text_encoder_(in.text_ids, in.text_mask);  // (B, T, H)
-    text_cls = hidden.select(1, 0);
+    text_cls = pool_text(hidden, in.text_mask, cfg_.text.pooling);
     if (text_decoder_) {
       TORCH_CHECK(in.dec_input.defined() && in.dec_target.defined(),
                   "L_t.rec (sentinel) needs dec_input and dec_target");
@@ -200,7 +207,7 @@ torch::Tensor CgDmerImpl::ecg_shared(const torch::Tensor& ecg) {
 }
 
 torch::Tensor CgDmerImpl::text_shared(const torch::Tensor& ids, const torch::Tensor& mask) {
-  auto cls = text_encoder_(ids, mask).select(1, 0);  // (B, H)
+  auto cls = pool_text(text_encoder_(ids, mask), mask, cfg_.text.pooling);  // (B, H)
   return l2_normalize(text_sh_(cls).to(torch::kFloat32));
 }
 

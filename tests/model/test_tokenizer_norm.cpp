@@ -103,5 +103,19 @@ TEST(TokenizerNorm, ConfigKeyValidatedAndHashedOnlyWhenNew) {
   EXPECT_ANY_THROW(c.validate());
 }
 
+TEST(TokenizerNorm, OtherNewKeysValidatedAndNotHashed) {
+  Config c;
+  const auto h = c.model_hash();
+  c.apply_override("text.pooling=mean");
+  c.apply_override("loss.cons_targets=report");
+  EXPECT_EQ(c.model_hash(), h);  // no parameter changes shape or meaning
+  EXPECT_NO_THROW(c.validate());
+  c.text.pooling = "max";
+  EXPECT_ANY_THROW(c.validate());
+  c.text.pooling = "mean";
+  c.loss.cons_targets = "labels";
+  EXPECT_ANY_THROW(c.validate());
+}
+
 }  // namespace
 }  // namespace cgdmer
