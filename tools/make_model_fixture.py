@@ -11,6 +11,10 @@ fixtures). Writes one safetensors file with
   input.ecg (B, L, S), input.ids_keep (B, L*K) int64, input.text_cls (B, H),
   loss.<term> (unweighted) and loss.total, grad.<name>, grad.input.text_cls.
 Run:  /usr/bin/python3 tools/make_model_fixture.py tests/fixtures/model/cgdmer_tiny.safetensors
+      /usr/bin/python3 tools/make_model_fixture.py tests/fixtures/model/cgdmer_tiny_post.safetensors post
+      /usr/bin/python3 tools/make_model_fixture.py tests/fixtures/model/cgdmer_tiny_stats.safetensors stats
+The optional second argument is ecg.tokenizer_norm (default "patch"). The stats Linear takes
+torch's default init here (cgdmer zero-initialises it; the fixture carries its own weights).
 """
 import json
 import os

@@ -81,6 +81,7 @@ std::vector<Field> fields_of(Config& c) {
       {"ecg", "mlp_ratio", &e.mlp_ratio, true},
       {"ecg", "dropout", &e.dropout, false},
       {"ecg", "temporal_embedding", &e.temporal_embedding, true},
+      {"ecg", "tokenizer_norm", &e.tokenizer_norm, false},  // hashed by model_hash() when not "patch"
       {"ecg", "mask_ratio", &e.mask_ratio, false},
       {"ecg", "decoder_width", &e.decoder_width, true},
       {"ecg", "decoder_depth", &e.decoder_depth, true},
@@ -100,6 +101,7 @@ std::vector<Field> fields_of(Config& c) {
       {"text", "type_vocab", &t.type_vocab, false},
       {"text", "hf_weights", &t.hf_weights, false},
       {"text", "freeze", coded(&t.freeze), false},
+      {"text", "pooling", &t.pooling, false},
       {"text", "reconstruction", &t.reconstruction, true},
       {"text", "mask_ratio", &t.mask_ratio, false},
       {"text", "mean_span", &t.mean_span, false},
@@ -117,6 +119,7 @@ std::vector<Field> fields_of(Config& c) {
       {"loss", "lambda_siglip", &l.lambda_siglip, false},
       {"loss", "temperature", &l.temperature, false},
       {"loss", "siglip", coded(&l.siglip), true},
+      {"loss", "cons_targets", &l.cons_targets, false},
       {"train", "batch_size", &r.batch_size, false},
       {"train", "epochs", &r.epochs, false},
       {"train", "max_steps", &r.max_steps, false},
@@ -433,6 +436,8 @@ void Config::validate() const {
   need(e.dropout >= 0 && e.dropout < 1, "ecg.dropout must be in [0, 1)");
   need(one_of(e.temporal_embedding, {"sincos", "learned"}),
        "ecg.temporal_embedding must be sincos or learned");
+  need(one_of(e.tokenizer_norm, {"patch", "post", "stats"}),
+       "ecg.tokenizer_norm must be patch, post or stats");
   need(e.mask_ratio >= 0 && e.mask_ratio < 1, "ecg.mask_ratio must be in [0, 1)");
   need(e.decoder_width >= 2 && e.decoder_width % 2 == 0, "ecg.decoder_width must be even");
   need(e.decoder_heads >= 1 && e.decoder_width % std::max(1, e.decoder_heads) == 0,
@@ -471,6 +476,9 @@ void Config::validate() const {
   need(l.lambda_cons + l.lambda_e_rec + l.lambda_t_rec + l.lambda_orth + l.lambda_siglip > 0,
        "at least one loss.lambda_* must be > 0");
   need(l.temperature > 0, "loss.temperature must be > 0");
+  need(one_of(text.pooling, {"cls", "mean"}), "text.pooling must be cls or mean");
+  need(one_of(l.cons_targets, {"diagonal", "report"}),
+       "loss.cons_targets must be diagonal or report");
 
   const auto& r = train;
   need(r.batch_size >= 1 && r.epochs >= 1, "train.batch_size and train.epochs must be >= 1");
@@ -515,6 +523,10 @@ std::string Config::model_shape_text() const {
   std::string canon;
   for (auto& f : fs)
     if (f.shape) canon += std::string(f.section) + "." + f.key + "=" + value_text(f.ref) + "\n";
+  // The tokenizer's norm placement changes what the weights mean (and "stats" adds a layer):
+  // hashed, but only when it differs from the behaviour every older checkpoint has, so those
+  // keep their hash and still load.
+  if (ecg.tokenizer_norm != "patch") canon += "ecg.tokenizer_norm=" + ecg.tokenizer_norm + "\n";
   canon += "has_ecg_decoder=" + std::to_string(has_ecg_decoder()) + "\n";
   canon += "has_text_reconstruction=" + std::to_string(has_text_reconstruction()) + "\n";
   canon += "has_specific_heads=" + std::to_string(has_specific_heads()) + "\n";

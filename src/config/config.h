@@ -42,6 +42,11 @@ struct EcgModelConfig {
   int mlp_ratio = 4;
   double dropout = 0.0;
   std::string temporal_embedding = "sincos";  // "sincos" | "learned"
+  // Where the tokenizer's GroupNorm sits (model/ecg_tokenizer.h): "patch" (conv → norm → GELU,
+  // drops each patch's amplitude and baseline; the default here so that checkpoints saved
+  // before this key load unchanged), "post" (paper order conv → GELU → norm), "stats"
+  // ("patch" + the patch mean and std put back). Presets choose explicitly.
+  std::string tokenizer_norm = "patch";
   double mask_ratio = 0.75;
   int decoder_width = 256;
   int decoder_depth = 4;
@@ -65,6 +70,10 @@ struct TextModelConfig {
   // overrides vocab_size..type_vocab above when the config is loaded (config/pretrained_text.h).
   std::string hf_weights;
   FreezeSpec freeze;           // none | all | first:K
+  // Report feature fed to the heads: "cls" (the [CLS] state, the paper's) | "mean" (mean of
+  // the real tokens' states). A randomly initialised BERT's [CLS] state is almost the same
+  // for every report, which stalls the contrastive terms (docs/experiments.md).
+  std::string pooling = "cls";
   std::string reconstruction = "sentinel";  // "sentinel" | "mlm"
   double mask_ratio = 0.15;
   double mean_span = 3.0;
@@ -88,6 +97,9 @@ struct LossConfig {
   double lambda_siglip = 1.0;  // λ3
   double temperature = 0.07;   // InfoNCE τ
   SiglipMode siglip = SiglipMode::learnable;
+  // Positives of L_cons and L_SigLIP: "diagonal" (pair i ↔ report i only) | "report" (every
+  // pair in the batch whose report is identical counts as a positive: PTB-XL repeats reports).
+  std::string cons_targets = "diagonal";
 };
 
 struct TrainConfig {

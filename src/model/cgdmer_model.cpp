@@ -41,6 +41,13 @@ void warn_random_text_encoder(const Config& cfg) {
   spdlog::warn("{}", bar);
 }
 
+// (B, T, H) states → (B, H): [CLS] or the mean over real tokens (mask 1).
+torch::Tensor pool_text(const torch::Tensor& hidden, const torch::Tensor& mask, const std::string& how) {
+  if (how != "mean") return hidden.select(1, 0);
+  auto m = mask.to(hidden.device(), hidden.scalar_type()).unsqueeze(-1);  // (B, T, 1)
+  return (hidden * m).sum(1) / m.sum(1).clamp_min(1.0);
+}
+
 torch::Tensor l2_normalize(const torch::Tensor& x) {
   namespace F = torch::nn::functional;
   return F::normalize(x, F::NormalizeFuncOptions().dim(1));
@@ -59,7 +66,8 @@ CgDmerImpl::CgDmerImpl(const Config& cfg, InitialWeights weights) : cfg_(cfg) {
                                         .patch_size(e.patch_size)
                                         .channels(e.tokenizer_channels)
                                         .width(e.width)
-                                        .temporal(e.temporal_embedding)));
+                                        .temporal(e.temporal_embedding)
+                                        .norm(e.tokenizer_norm)));
   ecg_encoder_ = register_module("ecg_encoder", EcgEncoder(EcgEncoderOptions()
                                                                .width(e.width)
                                                                .depth(e.depth)
@@ -151,7 +159,7 @@ CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator 
     text_cls = ov.text_cls;
   } else {
     auto hidden = text_encoder_(in.text_ids, in.text_mask);  // (B, T, H)
-    text_cls = hidden.select(1, 0);
+    text_cls = pool_text(hidden, in.text_mask, cfg_.text.pooling);
     if (text_decoder_) {
       TORCH_CHECK(in.dec_input.defined() && in.dec_target.defined(),
                   "L_t.rec (sentinel) needs dec_input and dec_target");
@@ -191,13 +199,21 @@ CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator 
   if (l.lambda_siglip > 0 || l.lambda_cons > 0) {
     auto ge = gather ? gather(he_sh) : he_sh;  // (B_world, E)
     auto gt = gather ? gather(ht_sh) : ht_sh;
+    torch::Tensor same;  // (B_world, B_world) identical reports, for label-aware targets
+    if (l.cons_targets == "report" && in.text_ids.defined() && !ov.text_cls.defined()) {
+      auto keys = report_keys(in.text_ids, in.text_mask, text_decoder_ ? in.dec_target : torch::Tensor(),
+                              mlm_head_ ? in.mlm_labels : torch::Tensor(), cfg_.text.vocab_size)
+                      .unsqueeze(1);  // (B, 1)
+      if (gather) keys = gather(keys);
+      same = keys == keys.t();
+    }
     if (l.lambda_siglip > 0) {
       const bool learnable = l.siglip == SiglipMode::learnable;
       add(LossTerm::siglip, l.lambda_siglip,
           siglip_loss(ge, gt, learnable ? siglip_log_scale_ : torch::Tensor(),
-                      learnable ? siglip_bias_ : torch::Tensor(), learnable));
+                      learnable ? siglip_bias_ : torch::Tensor(), learnable, same));
     }
-    if (l.lambda_cons > 0) add(LossTerm::cons, l.lambda_cons, clip_loss(ge, gt, l.temperature));
+    if (l.lambda_cons > 0) add(LossTerm::cons, l.lambda_cons, clip_loss(ge, gt, l.temperature, same));
   }
   out.loss = total;
   return out;
@@ -213,7 +229,7 @@ torch::Tensor CgDmerImpl::ecg_shared(const torch::Tensor& ecg) {
 }
 
 torch::Tensor CgDmerImpl::text_shared(const torch::Tensor& ids, const torch::Tensor& mask) {
-  auto cls = text_encoder_(ids, mask).select(1, 0);  // (B, H)
+  auto cls = pool_text(text_encoder_(ids, mask), mask, cfg_.text.pooling);  // (B, H)
   return l2_normalize(text_sh_(cls).to(torch::kFloat32));
 }
 
@@ -227,7 +243,7 @@ ModalityEmbeddings CgDmerImpl::ecg_embeddings(const torch::Tensor& ecg) {
 
 ModalityEmbeddings CgDmerImpl::text_embeddings(const torch::Tensor& ids, const torch::Tensor& mask) {
   ModalityEmbeddings m;
-  m.pooled = text_encoder_(ids, mask).select(1, 0);  // [CLS] (B, H)
+  m.pooled = pool_text(text_encoder_(ids, mask), mask, cfg_.text.pooling);  // (B, H)
   m.shared = text_sh_(m.pooled);
   if (text_sp_) m.specific = text_sp_(m.pooled);
   return m;

@@ -41,7 +41,19 @@ EcgTokenizerImpl::EcgTokenizerImpl(const EcgTokenizerOptions& o) : opt_(o) {
   use_norm_ = o.patch_size() / kernels[0] > 1;
   if (use_norm_)
     norm_ = register_module("norm", torch::nn::GroupNorm(o.channels(), o.channels()));
+  TORCH_CHECK(o.norm() == "patch" || o.norm() == "post" || o.norm() == "stats",
+              "unknown tokenizer norm '", o.norm(), "' (patch | post | stats)");
   proj_ = register_module("proj", torch::nn::Linear(o.channels(), o.width()));
+  if (o.norm() == "stats") {
+    // Zero init: at step 0 "stats" is exactly "patch", and the amplitude enters only as fast as
+    // the losses ask for it. With the default init the two statistics dominated the tokens:
+    // pooled features of effective rank 10 with one direction holding 49 % of the variance,
+    // and the super-class probe fell from 82 to 65 AUC (docs/experiments.md, E1).
+    stats_ = register_module("stats", torch::nn::Linear(2, o.width()));
+    torch::NoGradGuard ng;
+    stats_->weight.zero_();
+    stats_->bias.zero_();
+  }
   lead_embed_ = register_parameter("lead_embed", torch::randn({o.n_leads(), o.width()}) * 0.02);
   const int p = patches_per_lead();
   if (o.temporal() == "learned")
@@ -61,13 +73,22 @@ void EcgTokenizerImpl::check_input(const torch::Tensor& ecg) const {
 torch::Tensor EcgTokenizerImpl::embed_patches(const torch::Tensor& patches) {
   LossPrecisionGuard fp32;  // no autocast: oneDNN's bf16 conv backward took 7.7 s/step here (bench/README.md)
   auto x = patches.reshape({patches.size(0), 1, opt_.patch_size()});  // one patch per row
+  const bool post = opt_.norm() == "post";
   for (size_t i = 0; i < convs_->size(); ++i) {
     x = convs_[i]->as<torch::nn::Conv1d>()->forward(x);    // (R, C, patch / Πk)
     // GroupNorm in fp32: 1.13's CPU kernel rejects a bf16 input with fp32 affine weights.
-    if (i == 0 && use_norm_) x = norm_(x.to(torch::kFloat32));
+    if (i == 0 && use_norm_ && !post) x = norm_(x.to(torch::kFloat32));
     x = torch::gelu(x);
+    if (i == 0 && use_norm_ && post) x = norm_(x.to(torch::kFloat32));
   }
-  return proj_(x.reshape({patches.size(0), opt_.channels()}));  // (R, D)
+  auto t = proj_(x.reshape({patches.size(0), opt_.channels()}));  // (R, D)
+  if (stats_) {
+    auto p = patches.to(torch::kFloat32);
+    auto mean = p.mean(-1, /*keepdim=*/true);
+    auto sd = (p - mean).pow(2).mean(-1, /*keepdim=*/true).sqrt();  // population std
+    t = t + stats_(torch::cat({10.0 * (mean - 0.5), 10.0 * sd}, -1));
+  }
+  return t;
 }
 
 torch::Tensor EcgTokenizerImpl::patch_tokens(const torch::Tensor& ecg) {

@@ -11,7 +11,19 @@
 // 20 → {5, 2, 2}, 200 → {5, 5, 4, 2}. GroupNorm(C, C) normalises each channel over the
 // positions inside the patch; it is left out when layer 0 already leaves one position.
 // Parameter names: convs.{i}.weight, norm.{weight,bias}, proj.{weight,bias}, lead_embed,
-// temporal_embed (a parameter when learned, a buffer when sin–cos).
+// temporal_embed (a parameter when learned, a buffer when sin–cos), stats.{weight,bias}.
+//
+// `norm` (config ecg.tokenizer_norm) chooses where the GroupNorm sits and what the token keeps:
+//   "patch"  conv → GroupNorm → GELU (the original C-MELT order). Every token is exactly
+//            invariant to a per-patch a·x + b (a > 0): amplitude and baseline are lost.
+//   "post"   conv → GELU → GroupNorm (the paper's order). Not exactly invariant (GELU is not
+//            affine), but a·x + b survives only through GELU's curvature.
+//   "stats"  "patch", plus the patch's own mean and standard deviation put back:
+//            token += stats·[10·(mean − 0.5), 10·std] (Linear 2 → D). The normalised shape and
+//            the two numbers GroupNorm removed together determine the patch, so nothing is
+//            lost; the factor 10 brings min–max-scaled values (baseline ≈ 0.5, std ≈ 0.01–0.1)
+//            to order one. `stats` starts at zero, so an untrained "stats" tokenizer equals
+//            "patch" and learns how much amplitude to let in.
 // Shapes: B batch, L leads, S samples per lead, P = S / patch_size, N = L·P, C channels, D width.
 #pragma once
 
@@ -33,6 +45,7 @@ struct EcgTokenizerOptions {
   TORCH_ARG(int, channels) = 128;   ///< C
   TORCH_ARG(int, width) = 768;      ///< D
   TORCH_ARG(std::string, temporal) = "sincos";  ///< "sincos" | "learned"
+  TORCH_ARG(std::string, norm) = "patch";       ///< "patch" | "post" | "stats" (see above)
 };
 
 class EcgTokenizerImpl : public torch::nn::Module {
@@ -60,6 +73,7 @@ class EcgTokenizerImpl : public torch::nn::Module {
   torch::nn::ModuleList convs_{nullptr};
   torch::nn::GroupNorm norm_{nullptr};
   torch::nn::Linear proj_{nullptr};
+  torch::nn::Linear stats_{nullptr};  // "stats" only
   torch::Tensor lead_embed_, temporal_embed_;  // (L, D), (P, D)
 };
 TORCH_MODULE(EcgTokenizer);

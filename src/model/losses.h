@@ -37,14 +37,30 @@ torch::Tensor orthogonality_loss(const torch::Tensor& h_sp, const torch::Tensor&
 // scale = exp(log_scale) (SigLIP init log 10), bias (init −10). Fixed (C-MELT): pass
 // undefined log_scale and bias and normalize = false → scale 1, no bias, raw h.
 // h_ecg, h_text (B, E); log_scale, bias 0-dim or undefined.
+// same (B, B) bool, optional: pairs whose reports are identical; they are labelled +1
+// (label-aware targets, loss.cons_targets = "report"). Undefined → 2I − 1.
 torch::Tensor siglip_loss(const torch::Tensor& h_ecg, const torch::Tensor& h_text,
                           const torch::Tensor& log_scale, const torch::Tensor& bias,
-                          bool normalize);
+                          bool normalize, const torch::Tensor& same = {});
 
 // Eqs. 7–9 as CLIP InfoNCE (SPEC §1): s = z_e z_tᵀ / τ on L2-normalised h; cross-entropy
 // with the diagonal as target, positive included in the denominator, averaged over the
 // ECG→text and text→ECG directions. h_ecg, h_text (B, E).
+// same (B, B) bool, optional (label-aware targets): row i's target is spread uniformly
+// over the columns j with same(i, j) (identical reports), i.e. soft cross-entropy with
+// target same / same.sum(row); the diagonal must be true. Undefined → the diagonal (CLIP).
+// With no duplicate in the batch both give the same loss.
 torch::Tensor clip_loss(const torch::Tensor& h_ecg, const torch::Tensor& h_text,
-                        double temperature);
+                        double temperature, const torch::Tensor& same = {});
+
+// One key per row identifying the report's original token ids (before span masking), so that
+// identical reports get equal keys: text_ids (B, T) with spans replaced by sentinels ids
+// [V, V + n_sentinels), dec_target (B, U) "<s0> span0 <s1> span1 ... <eos>" (−100 padding) or
+// undefined when the text is not masked; mask (B, T) 1 = real token. mlm_labels (B, T),
+// optional: the original id where ≥ 0 (MLM). Returns (B,) float32 keys < 2^24 (exact in fp32,
+// so they can travel through the same all-gather as the features).
+torch::Tensor report_keys(const torch::Tensor& text_ids, const torch::Tensor& text_mask,
+                          const torch::Tensor& dec_target, const torch::Tensor& mlm_labels,
+                          int base_vocab);
 
 }  // namespace cgdmer

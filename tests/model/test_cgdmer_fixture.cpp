@@ -16,10 +16,10 @@
 namespace cgdmer {
 namespace {
 
-const std::string kFixture = std::string(CGDMER_SOURCE_DIR) + "/tests/fixtures/model/cgdmer_tiny.safetensors";
+const std::string kFixtureDir = std::string(CGDMER_SOURCE_DIR) + "/tests/fixtures/model/";
 
 // Must match CFG in tools/make_model_fixture.py.
-Config fixture_config() {
+Config fixture_config(const std::string& tokenizer_norm) {
   Config c;
   c.name = "fixture";
   auto& e = c.ecg;
@@ -32,6 +32,7 @@ Config fixture_config() {
   c.head.hidden = 12, c.head.dim = 8;
   c.loss.lambda_cons = 1.0, c.loss.lambda_e_rec = 0.5, c.loss.lambda_t_rec = 0.0;
   c.loss.lambda_orth = 2.0, c.loss.lambda_siglip = 0.25, c.loss.temperature = 0.07;
+  c.ecg.tokenizer_norm = tokenizer_norm;
   return c;
 }
 
@@ -55,10 +56,17 @@ std::string compare(const torch::Tensor& got, const torch::Tensor& want, double 
   return s.str();
 }
 
-TEST(CgDmerFixture, LossesAndGradientsMatchPyTorch) {
+// One fixture per ecg.tokenizer_norm: cgdmer_tiny.safetensors ("patch"), cgdmer_tiny_post,
+// cgdmer_tiny_stats (tools/make_model_fixture.py OUT MODE).
+class CgDmerFixture : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CgDmerFixture, LossesAndGradientsMatchPyTorch) {
   torch::manual_seed(0);
+  const std::string mode = GetParam();
+  const std::string kFixture =
+      kFixtureDir + (mode == "patch" ? "cgdmer_tiny.safetensors" : "cgdmer_tiny_" + mode + ".safetensors");
   const auto fx = load_safetensors(kFixture);
-  CgDmer model(fixture_config());
+  CgDmer model(fixture_config(mode));
 
   std::map<std::string, torch::Tensor> weights;
   for (const auto& [k, v] : fx) {
@@ -104,7 +112,10 @@ TEST(CgDmerFixture, LossesAndGradientsMatchPyTorch) {
                                              k != "grad.input.text_cls";
   EXPECT_EQ(checked, in_fixture);
   EXPECT_GT(checked, 40);
+  if (mode == "stats") EXPECT_TRUE(fx.count("grad.ecg_tokenizer.stats.weight"));
 }
+
+INSTANTIATE_TEST_SUITE_P(TokenizerNorm, CgDmerFixture, ::testing::Values("patch", "post", "stats"));
 
 }  // namespace
 }  // namespace cgdmer
