@@ -178,6 +178,9 @@ int run_demo(const DemoFlags& f) {
                                   "--folds", "1", "2", "3", "4", "5", "6", "7",
                                   "--val", store, "--val-folds", "8",
                                   "--max-steps", std::to_string(f.steps),
+                                  // validation every 100 steps: zero-shot, recall@K and
+                                  // effective-rank curves (run/alignment.png, effective_rank.png)
+                                  "--set", "train.val_every=100",
                                   "--precision", f.precision};
   bool resume = fs::exists(fs::path(run) / "checkpoints") && !fs::is_empty(fs::path(run) / "checkpoints");
   if (resume) {
