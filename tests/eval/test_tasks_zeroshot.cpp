@@ -134,8 +134,8 @@ TEST(Results, MarkdownHasPaperLayoutAndProtocol) {
   std::vector<ResultRow> rows;
   for (const char* m : {"cgdmer-tiny", "random-init"})
     for (double r : {1.0, 10.0, 100.0})
-      rows.push_back({m, "ptbxl_super", "linear", r, 0.5 + r / 1000, 2158, 17084, 3, 0.6, {}, "honest"});
-  rows.push_back({"cgdmer-tiny", "ptbxl_super", "zeroshot", 100, 0.7123, 2158, 0, 0, 0, {"HYP"}, "zero-shot"});
+      rows.push_back({m, "ptbxl_super", "linear", r, 0.5 + r / 1000, 2158, 17084, 3, 0.6, {}, "honest", {}, {}});
+  rows.push_back({"cgdmer-tiny", "ptbxl_super", "zeroshot", 100, 0.7123, 2158, 0, 0, 0, {"HYP"}, "zero-shot", {}, {}});
   EvaluateOptions o;
   const auto md = results_markdown(rows, o);
   EXPECT_NE(md.find("| Model | PTBXL-Super 1% | PTBXL-Super 10% | PTBXL-Super 100% |"), std::string::npos) << md;

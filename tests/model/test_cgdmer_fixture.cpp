@@ -112,7 +112,9 @@ TEST_P(CgDmerFixture, LossesAndGradientsMatchPyTorch) {
                                              k != "grad.input.text_cls";
   EXPECT_EQ(checked, in_fixture);
   EXPECT_GT(checked, 40);
-  if (mode == "stats") EXPECT_TRUE(fx.count("grad.ecg_tokenizer.stats.weight"));
+  if (mode == "stats") {
+    EXPECT_TRUE(fx.count("grad.ecg_tokenizer.stats.weight"));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(TokenizerNorm, CgDmerFixture, ::testing::Values("patch", "post", "stats"));

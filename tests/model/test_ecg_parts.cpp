@@ -33,9 +33,10 @@ TEST(PatchMasking, EqualCountPerLeadForEveryRatioAndPatchNumber) {
       // ids_restore is the inverse permutation: masked ⇔ rank ≥ K.
       EXPECT_TRUE(std::get<0>(m.ids_restore.sort(-1)).equal(torch::arange(n).expand({3, 12, n})));
       // Positions differ between leads (random per lead), for all but degenerate cases.
-      if (keep < n)
+      if (keep < n) {
         EXPECT_FALSE(m.mask.select(1, 0).equal(m.mask.select(1, 1)) &&
                      m.mask.select(1, 1).equal(m.mask.select(1, 2)));
+      }
     }
   }
 }

@@ -315,7 +315,9 @@ TEST(Retrieve, QueriesBothDirectionsAndEvaluates) {
   for (size_t k = 0; k < rr.ks.size(); ++k) {
     EXPECT_GE(rr.ecg_to_report[k], 0.0);
     EXPECT_LE(rr.ecg_to_report[k], rr.ecg_to_report_same_text[k] + 1e-12);
-    if (k) EXPECT_GE(rr.report_to_ecg[k], rr.report_to_ecg[k - 1]);
+    if (k) {
+      EXPECT_GE(rr.report_to_ecg[k], rr.report_to_ecg[k - 1]);
+    }
   }
 }
 
@@ -349,7 +351,7 @@ TEST(Export, SafetensorsHoldEveryTensorAndConfigDescribesInput) {
 // differences are ~1e-6 on LayerNorm-scale (O(1)) values, so 1e-4 catches any wrong op
 // (a missing GELU, wrong eps or token order changes values by >1e-2) without flaking.
 TEST(Export, PythonLoaderReproducesEmbed) {
-  if (!have_python_torch()) GTEST_SKIP() << "/usr/bin/python3 with torch (python3-torch) not available";
+  ASSERT_TRUE(have_python_torch()) << "/usr/bin/python3 with torch (python3-torch, installed by scripts/setup.sh) not available";
   auto& s = scratch();
   ExportOptions eo{s.ckpt, s.dir + "/export_py"};
   run_export(eo);
@@ -398,7 +400,7 @@ TEST(Errors, LibraryCallsThrowWithHints) {
 }
 
 TEST(Errors, CliExitsNonZeroWithOneLineReasonAndHint) {
-  if (!fs::exists(CGDMER_BINARY)) GTEST_SKIP() << "cgdmer binary not built: " << CGDMER_BINARY;
+  ASSERT_TRUE(fs::exists(CGDMER_BINARY)) << "cgdmer binary not built: " << CGDMER_BINARY;
   auto& s = scratch();
   const std::vector<std::string> cases = {
       "embed --model " + s.dir + "/nope.ckpt " + rec(1) + " --out " + s.dir + "/x.npy",

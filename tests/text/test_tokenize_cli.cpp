@@ -16,7 +16,7 @@ namespace cgdmer {
 namespace {
 
 TEST(TokenizeCli, GoldenTextsThroughStdin) {
-  if (!std::filesystem::exists(CGDMER_BINARY)) GTEST_SKIP() << "cgdmer not built: " << CGDMER_BINARY;
+  ASSERT_TRUE(std::filesystem::exists(CGDMER_BINARY)) << "cgdmer not built: " << CGDMER_BINARY;
   const auto rows = cgdmer::testing::read_jsonl(cgdmer::testing::source_path("tests/fixtures/text/medcpt_golden.jsonl"));
   const auto dir = std::filesystem::temp_directory_path();
   const std::string in = (dir / ("cgdmer_tok_in_" + std::to_string(::getpid()))).string();
