@@ -13,7 +13,6 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "config/pretrained_text.h"
 #include "core/error.h"
 #include <ATen/autocast_mode.h>  // compat.h uses at::autocast without including it
 
@@ -143,22 +142,6 @@ class BertEncoderImpl : public torch::nn::Module {
 
 }  // namespace detail
 
-BertConfig BertConfig::from_hf_json(const std::string& path) {
-  const HfBertShape h = read_hf_bert_config(path);  // one reader for config.json (config layer)
-  BertConfig c;
-  c.vocab_size = h.vocab_size;
-  c.hidden_size = h.hidden_size;
-  c.num_hidden_layers = h.num_hidden_layers;
-  c.num_attention_heads = h.num_attention_heads;
-  c.intermediate_size = h.intermediate_size;
-  c.max_position_embeddings = h.max_position_embeddings;
-  c.type_vocab_size = h.type_vocab_size;
-  c.layer_norm_eps = h.layer_norm_eps;
-  c.hidden_dropout_prob = h.hidden_dropout_prob;
-  c.attention_probs_dropout_prob = h.attention_probs_dropout_prob;
-  return c;
-}
-
 BertModelImpl::BertModelImpl(const BertConfig& cfg) : cfg_(cfg) {
   if (cfg.hidden_size % cfg.num_attention_heads != 0)
     throw ConfigError("BERT hidden_size " + std::to_string(cfg.hidden_size) +
@@ -181,13 +164,17 @@ BertModelImpl::BertModelImpl(const BertConfig& cfg) : cfg_(cfg) {
   }
 }
 
-torch::Tensor BertModelImpl::forward(const torch::Tensor& input_ids,
-                                     const torch::Tensor& attention_mask) {
+void BertModelImpl::check_input(const torch::Tensor& input_ids) const {
   TORCH_CHECK(input_ids.dim() == 2, "BertModel: input_ids must be (B, T)");
   if (input_ids.size(1) > cfg_.max_position_embeddings)
     throw ConfigError("BERT input of " + std::to_string(input_ids.size(1)) +
                       " tokens exceeds max_position_embeddings " +
                       std::to_string(cfg_.max_position_embeddings));
+}
+
+torch::Tensor BertModelImpl::forward(const torch::Tensor& input_ids,
+                                     const torch::Tensor& attention_mask) {
+  check_input(input_ids);
   // (B, T) → (B, 1, 1, T): every query may attend to every real key.
   auto keep = attention_mask.to(torch::kBool).unsqueeze(1).unsqueeze(1);
   auto h = embeddings_->forward(input_ids);
@@ -197,11 +184,7 @@ torch::Tensor BertModelImpl::forward(const torch::Tensor& input_ids,
 
 std::vector<torch::Tensor> BertModelImpl::forward_all(const torch::Tensor& input_ids,
                                                       const torch::Tensor& attention_mask) {
-  TORCH_CHECK(input_ids.dim() == 2, "BertModel: input_ids must be (B, T)");
-  if (input_ids.size(1) > cfg_.max_position_embeddings)
-    throw ConfigError("BERT input of " + std::to_string(input_ids.size(1)) +
-                      " tokens exceeds max_position_embeddings " +
-                      std::to_string(cfg_.max_position_embeddings));
+  check_input(input_ids);
   auto keep = attention_mask.to(torch::kBool).unsqueeze(1).unsqueeze(1);
   std::vector<torch::Tensor> out{embeddings_->forward(input_ids)};
   for (auto& layer : encoder_->layers) out.push_back(layer->forward(out.back(), keep));
@@ -250,13 +233,13 @@ void load_hf_bert_weights(BertModel& model, const std::string& path) {
   if (fs::is_directory(path)) {
     const auto cfg_path = (fs::path(path) / "config.json").string();
     if (fs::exists(cfg_path)) {
-      const auto fc = BertConfig::from_hf_json(cfg_path);
+      const auto fc = read_hf_bert_config(cfg_path);
       const auto& mc = model->config();
       auto check = [&](const char* name, double file_v, double model_v) {
         if (file_v != model_v)
           throw FormatError(cfg_path, std::string(name) + " is " + std::to_string(file_v) +
                                           " but the model was built with " + std::to_string(model_v),
-                            "build the text encoder from this config.json (BertConfig::from_hf_json)");
+                            "build the text encoder from this config.json (read_hf_bert_config)");
       };
       check("vocab_size", fc.vocab_size, mc.vocab_size);
       check("hidden_size", fc.hidden_size, mc.hidden_size);
@@ -319,7 +302,7 @@ HfImportSummary import_hf_bert(const std::string& dir, const std::string& out) {
   if (!fs::exists(cfg_path))
     throw FormatError(dir, "no config.json in this folder: not a Hugging Face model folder");
   HfImportSummary s;
-  s.config = BertConfig::from_hf_json(cfg_path);
+  s.config = read_hf_bert_config(cfg_path);
   for (const char* name : {"model.safetensors", "pytorch_model.safetensors"})
     if (fs::exists(fs::path(dir) / name)) {
       s.weights_file = (fs::path(dir) / name).string();

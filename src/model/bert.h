@@ -15,6 +15,7 @@
 #include <torch/torch.h>
 
 #include "config/config.h"
+#include "config/pretrained_text.h"
 
 namespace cgdmer {
 
@@ -23,20 +24,8 @@ class BertEmbeddingsImpl;
 class BertEncoderImpl;
 }  // namespace detail
 
-struct BertConfig {
-  int vocab_size = 30522;
-  int hidden_size = 768;
-  int num_hidden_layers = 12;
-  int num_attention_heads = 12;
-  int intermediate_size = 3072;
-  int max_position_embeddings = 512;
-  int type_vocab_size = 2;
-  double layer_norm_eps = 1e-12;
-  double hidden_dropout_prob = 0.1;
-  double attention_probs_dropout_prob = 0.1;
-  // Reads a Hugging Face config.json (hidden_act must be "gelu"). Throws FormatError.
-  static BertConfig from_hf_json(const std::string& path);
-};
+// The encoder's shape: a Hugging Face BERT config.json's fields (read_hf_bert_config reads one).
+using BertConfig = HfBertShape;
 
 class BertModelImpl : public torch::nn::Module {
  public:
@@ -61,6 +50,7 @@ class BertModelImpl : public torch::nn::Module {
   torch::Tensor word_embeddings() const;
 
  private:
+  void check_input(const torch::Tensor& input_ids) const;  // (B, T), T <= max positions
   BertConfig cfg_;
   // Submodules, registered in bert.cpp under the HF names above.
   std::shared_ptr<detail::BertEmbeddingsImpl> embeddings_;

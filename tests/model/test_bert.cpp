@@ -38,7 +38,7 @@ double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
 }
 
 BertModel tiny_model() {
-  BertModel m(BertConfig::from_hf_json(kTiny + "/config.json"));
+  BertModel m(read_hf_bert_config(kTiny + "/config.json"));
   m->eval();
   return m;
 }
@@ -55,25 +55,25 @@ std::string format_error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST(Bert, ConfigFromHfJson) {
-  auto c = BertConfig::from_hf_json(std::string(CGDMER_SHARED_DIR) + "/reference/medcpt/config.json");
+  auto c = read_hf_bert_config(std::string(CGDMER_SHARED_DIR) + "/reference/medcpt/config.json");
   EXPECT_EQ(c.vocab_size, 30522);
   EXPECT_EQ(c.hidden_size, 768);
   EXPECT_EQ(c.num_hidden_layers, 12);
   EXPECT_EQ(c.max_position_embeddings, 512);
   EXPECT_DOUBLE_EQ(c.layer_norm_eps, 1e-12);
-  auto t = BertConfig::from_hf_json(kTiny + "/config.json");
+  auto t = read_hf_bert_config(kTiny + "/config.json");
   EXPECT_EQ(t.vocab_size, 100);
   EXPECT_EQ(t.num_attention_heads, 4);
 
   const auto bad = tmp_path("config.json");
   std::ofstream(bad) << R"({"hidden_act": "relu", "hidden_size": 32, "num_attention_heads": 4})";
-  auto msg = format_error_of([&] { BertConfig::from_hf_json(bad); });
+  auto msg = format_error_of([&] { read_hf_bert_config(bad); });
   EXPECT_NE(msg.find(bad), std::string::npos) << msg;
   EXPECT_NE(msg.find("hidden_act"), std::string::npos) << msg;
   std::ofstream(bad) << R"({"hidden_size": 30, "num_attention_heads": 4})";
-  EXPECT_THROW(BertConfig::from_hf_json(bad), FormatError);
+  EXPECT_THROW(read_hf_bert_config(bad), FormatError);
   std::ofstream(bad) << R"({"hidden_size": 3)";
-  EXPECT_THROW(BertConfig::from_hf_json(bad), FormatError);
+  EXPECT_THROW(read_hf_bert_config(bad), FormatError);
 }
 
 TEST(Bert, ParameterNamesAreHuggingFaces) {
@@ -168,7 +168,7 @@ TEST(Bert, RefusesMisShapedMissingOrUnexpectedTensors) {
 }
 
 TEST(Bert, FolderChecksConfigAndWeights) {
-  auto cfg = BertConfig::from_hf_json(kTiny + "/config.json");
+  auto cfg = read_hf_bert_config(kTiny + "/config.json");
   cfg.num_hidden_layers = 3;
   BertModel deeper(cfg);
   auto msg = format_error_of([&] { load_hf_bert_weights(deeper, kTiny); });

@@ -139,7 +139,7 @@ TEST(BertHf, TokenizerIdsMatchTransformers) {
 TEST(BertHf, HiddenStatesAndPoolerMatchTransformers) {
   REQUIRE_WEIGHTS(dir);
   const auto& f = fixture();
-  BertModel m(BertConfig::from_hf_json(dir + "/config.json"));
+  BertModel m(read_hf_bert_config(dir + "/config.json"));
   load_hf_bert_weights(m, dir);
   m->eval();
   torch::NoGradGuard ng;
@@ -203,7 +203,7 @@ TEST(BertHf, CgDmerBuiltFromTheFolderMatchesTransformers) {
 
 TEST(BertHf, BareAndBertPrefixedNamesLoadTheSame) {
   REQUIRE_WEIGHTS(dir);
-  const auto cfg = BertConfig::from_hf_json(dir + "/config.json");
+  const auto cfg = read_hf_bert_config(dir + "/config.json");
   auto bare = load_safetensors(dir + "/model.safetensors");
   ASSERT_TRUE(bare.count("embeddings.word_embeddings.weight"));  // the file ships bare names
   std::map<std::string, torch::Tensor> prefixed;

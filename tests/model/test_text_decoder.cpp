@@ -118,7 +118,7 @@ TEST(TextDecoder, LossIgnoresPaddingAndHandlesEmpty) {
 TEST(BertMlmHead, MatchesHuggingFaceReference) {
   const auto path = kDir + "/bert_io.safetensors";
   auto io = load_safetensors(path);
-  BertModel bert(BertConfig::from_hf_json(kDir + "/tiny/config.json"));
+  BertModel bert(read_hf_bert_config(kDir + "/tiny/config.json"));
   load_hf_bert_weights(bert, kDir + "/tiny");
   BertMlmHead head(32, 100, 1e-12);
   LoadStateOptions opt;
