@@ -137,6 +137,8 @@ void check_options(const EvaluateOptions& opt) {
     throw ConfigError("evaluate: no model given", "pass --model CKPT (and/or --random-init)");
   if (opt.random_init && opt.random_init_config.empty() && opt.models.empty())
     throw ConfigError("evaluate --random-init needs --model or --random-init-config");
+  if (opt.random_init_draws < 1)
+    throw ConfigError("evaluate --random-init-draws must be >= 1, not " + std::to_string(opt.random_init_draws));
   if (opt.stores.empty()) throw ConfigError("evaluate: no data store given", "pass --data STORE");
   if (opt.out_dir.empty()) throw ConfigError("evaluate: no output folder", "pass --out DIR");
   for (double r : opt.ratios)
@@ -195,12 +197,14 @@ std::vector<ModelEntry> model_entries(const EvaluateOptions& opt, const std::vec
                       }});
   }
   if (opt.random_init)
-    models.push_back({"random-init", "", [&opt] {
-                        const Config cfg = opt.random_init_config.empty()
-                                               ? load_model_for_inference(opt.models.at(0))->config()
-                                               : Config::load(opt.random_init_config);
-                        return random_init_model(cfg, opt.seed);
-                      }});
+    for (int d = 0; d < opt.random_init_draws; ++d)
+      models.push_back({opt.random_init_draws == 1 ? "random-init" : "random-init-" + std::to_string(d + 1),
+                        "", [&opt, d] {
+                          const Config cfg = opt.random_init_config.empty()
+                                                 ? load_model_for_inference(opt.models.at(0))->config()
+                                                 : Config::load(opt.random_init_config);
+                          return random_init_model(cfg, opt.seed + std::uint64_t(d));
+                        }});
   return models;
 }
 
@@ -342,6 +346,24 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
     std::snprintf(b, sizeof b, "%.2f%s", r->auc * 100, r->excluded.empty() ? "" : "*");
     return std::string(b);
   };
+  // Several random-init draws: one more row, each cell their mean ± sd (×100).
+  std::vector<std::string> draws;
+  for (const auto& m : models)
+    if (m.rfind("random-init-", 0) == 0) draws.push_back(m);
+  auto draws_cell = [&](const std::string& t, const std::string& mode, double ratio) {
+    std::vector<double> v;
+    for (const auto& m : draws)
+      if (const auto* r = find(m, t, mode, ratio); r && std::isfinite(r->auc)) v.push_back(r->auc * 100);
+    if (v.empty()) return std::string("–");
+    double mean = 0, var = 0;
+    for (double x : v) mean += x / double(v.size());
+    for (double x : v) var += (x - mean) * (x - mean) / double(std::max<std::size_t>(1, v.size() - 1));
+    char b[48];
+    std::snprintf(b, sizeof b, "%.2f ± %.2f", mean, std::sqrt(var));
+    return std::string(b);
+  };
+  const std::string draws_name =
+      "random-init mean ± sd (" + std::to_string(draws.size()) + " draws)";
   std::ostringstream md;
   bool any_excl = false;
   for (const auto& r : rows) any_excl = any_excl || !r.excluded.empty();
@@ -356,6 +378,12 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
       md << "| " << m << " |";
       for (const auto& t : tasks)
         for (double r : ratios) md << " " << cell(find(m, t, "linear", r)) << " |";
+      md << "\n";
+    }
+    if (draws.size() > 1) {
+      md << "| " << draws_name << " |";
+      for (const auto& t : tasks)
+        for (double r : ratios) md << " " << draws_cell(t, "linear", r) << " |";
       md << "\n";
     }
     md << "\nProtocol: `" << probe_protocol_name(opt.protocol) << "` — "
@@ -395,6 +423,11 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
       char b[32];
       std::snprintf(b, sizeof b, "%.2f", n ? sum / n * 100 : NAN);
       md << " " << b << " |\n";
+    }
+    if (draws.size() > 1) {
+      md << "| " << draws_name << " |";
+      for (const auto& t : tasks) md << " " << draws_cell(t, "zeroshot", 100) << " |";
+      md << " |\n";
     }
     md << "\nZero-shot: cosine of L2-normalised f_sh^ecg and f_sh^text of the class prompt "
           "(lower-cased, WordPiece, max_len from the model config), raw scores; prompts: "

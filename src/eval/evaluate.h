@@ -25,6 +25,10 @@ struct EvaluateOptions {
   bool allow_pretraining_overlap = false;
   bool random_init = false;            // add a random-init encoder row
   std::string random_init_config;      // preset/TOML for the random-init model ("" = first model's)
+  // Random-init encoders drawn (model seeds seed, seed + 1, ...). One draw is a noisy baseline
+  // (its zero-shot AUC on a small test set lands anywhere from ~40 to ~60); with K > 1 the rows
+  // are "random-init-1" … "random-init-K" and results.md adds their mean ± sd.
+  int random_init_draws = 1;
   std::vector<std::string> tasks;
   std::vector<std::string> stores;
   int val_fold = 9, test_fold = 10;
