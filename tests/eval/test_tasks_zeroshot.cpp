@@ -35,6 +35,25 @@ TEST(Tasks, ClassCountsAndPromptKeysExistInBundledPrompts) {
   EXPECT_THROW(prompts_for(prompts, {"NORM", "NOPE"}, "f.json"), ConfigError);
 }
 
+// The report-language prompts (tools/make_report_language_prompts.py) cover every PTB-XL
+// super/form/rhythm class, and each one is its CKEPE text with report-language terms in front
+// (first, so that truncation to max_len drops English rather than them).
+TEST(Tasks, ReportLanguagePromptsCoverPtbxlTasksAndKeepCkepeText) {
+  const std::string dir = std::string(CGDMER_SOURCE_DIR) + "/assets/prompts/";
+  const auto ckepe = load_prompts(dir + "CKEPE_prompt.json");
+  const auto rl = load_prompts(dir + "ptbxl_report_language_prompt.json");
+  for (const char* name : {"ptbxl_super", "ptbxl_form", "ptbxl_rhythm"}) {
+    const auto& t = find_task(name);
+    const auto texts = prompts_for(rl, t.prompt_keys, "ptbxl_report_language_prompt.json");
+    for (std::size_t c = 0; c < texts.size(); ++c) {
+      const std::string& en = ckepe.at(t.prompt_keys[c]);
+      ASSERT_GT(texts[c].size(), en.size() + 2) << t.prompt_keys[c];
+      EXPECT_EQ(texts[c].substr(texts[c].size() - en.size()), en) << t.prompt_keys[c];
+    }
+  }
+  EXPECT_EQ(rl.at("AFIB").rfind("vorhofflimmern", 0), 0u);
+}
+
 TEST(Tasks, MerlSubclassColumnOrderBug) {
   const auto& t = find_task("ptbxl_sub");
   const auto perm = merl_train_label_permutation(t);
@@ -154,6 +173,29 @@ TEST(Results, MarkdownHasPaperLayoutAndProtocol) {
   EXPECT_EQ(j[0]["mode"], "linear");
   EXPECT_EQ(j[0]["n_test"], 2158);
   EXPECT_EQ(j[6]["excluded"][0], "HYP");
+}
+
+// Several random-init draws get one row each and a mean ± sd row (sample sd, ×100).
+TEST(Results, RandomInitDrawsGetAMeanAndSdRow) {
+  std::vector<ResultRow> rows;
+  const double aucs[] = {0.40, 0.50, 0.60};
+  for (int d = 0; d < 3; ++d) {
+    const std::string m = "random-init-" + std::to_string(d + 1);
+    rows.push_back({m, "ptbxl_super", "linear", 100, aucs[d], 10, 20, 1, 0.5, {}, "honest", {}, {}});
+    rows.push_back({m, "ptbxl_super", "zeroshot", 100, aucs[d] + 0.1, 10, 0, 0, 0, {}, "zero-shot", {}, {}});
+  }
+  const auto md = results_markdown(rows, EvaluateOptions{});
+  EXPECT_NE(md.find("| random-init-2 | 50.00 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| random-init mean ± sd (3 draws) | 50.00 ± 10.00 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| random-init mean ± sd (3 draws) | 60.00 ± 10.00 | |"), std::string::npos) << md;
+  EvaluateOptions bad;
+  bad.random_init = true;
+  bad.random_init_draws = 0;
+  bad.models = {"x"};
+  bad.tasks = {"ptbxl_super"};
+  bad.stores = {"y"};
+  bad.out_dir = ::testing::TempDir();
+  EXPECT_THROW(run_evaluation(bad), ConfigError);
 }
 
 // The one zero-shot scoring path (evaluation and pretraining validation): scores are the
