@@ -6,11 +6,14 @@ group (rhythm: SR AFIB STACH SBRAD SARRH; conduction: CLBBB CRBBB 1AVB LAFB IRBB
 ranks that group's classes (MERL's CKEPE prompts) and the first-ranked class is its prediction.
 Prints, per group, the confusion table (rows: true class, columns: predicted), top-1 accuracy,
 the chance level (1 / classes) and the majority-class rate, and the per-class recall.
-The fold must be one the model never pretrained on (cgdmer pretrain --folds; evaluate refuses
-overlap, this script trusts the caller: pass the test fold).
+The records must be ones the model never pretrained on (evaluate refuses overlap; this script
+trusts the caller): pass the test fold, or pass every fold together with --exclude-ids, a file of
+ecg_ids to leave out (one per line; e.g. the ids.txt that `cgdmer embed --model RUN STORE --out
+F.npy` writes for the pretraining store, which leaves out every record of that store).
 
   python3 tools/classify_confusion.py --cgdmer build/cgdmer --model RUN \
-      --ptbxl ../shared/data/ptb-xl --folds 9 [--per-class 25] [--group rhythm|conduction|both]
+      --ptbxl ../shared/data/ptb-xl --folds 9 [--per-class 25] [--group rhythm|conduction|both] \
+      [--exclude-ids FILE] [--prompts JSON]
 
 Standard library only; `cgdmer classify` runs once per record (the model loads each time).
 """
@@ -30,12 +33,12 @@ GROUPS = {
 }
 
 
-def records(ptbxl, folds, classes, per_class):
+def records(ptbxl, folds, classes, per_class, exclude):
     """(path without extension, true class) for records with exactly one class of `classes`."""
     out, count = [], collections.Counter()
     with open(os.path.join(ptbxl, "ptbxl_database.csv"), newline="") as f:
         for row in csv.DictReader(f):
-            if int(float(row["strat_fold"])) not in folds:
+            if int(float(row["strat_fold"])) not in folds or str(int(float(row["ecg_id"]))) in exclude:
                 continue
             codes = ast.literal_eval(row["scp_codes"])
             present = [c for c in classes if c in codes]
@@ -85,15 +88,23 @@ def main():
     ap.add_argument("--folds", type=int, nargs="+", default=[9])
     ap.add_argument("--per-class", type=int, default=25)
     ap.add_argument("--group", default="both", choices=["rhythm", "conduction", "both"])
+    ap.add_argument("--exclude-ids", help="file of ecg_ids to leave out (one per line)")
     ap.add_argument("--prompts", default=os.path.join(os.path.dirname(__file__), "..", "assets", "prompts",
                                                       "CKEPE_prompt.json"))
     a = ap.parse_args()
     with open(a.prompts) as f:
         all_prompts = json.load(f)
+    exclude = set()
+    if a.exclude_ids:
+        with open(a.exclude_ids) as f:
+            exclude = {str(int(float(line.strip()))) for line in f if line.strip()}
+        if not exclude:
+            sys.exit("%s: no ids" % a.exclude_ids)
     groups = GROUPS if a.group == "both" else {a.group: GROUPS[a.group]}
-    print("# cgdmer classify on held-out PTB-XL records (folds %s), model %s\n" % (a.folds, a.model))
+    print("# cgdmer classify on held-out PTB-XL records (folds %s, %d ids excluded), model %s, prompts %s\n"
+          % (a.folds, len(exclude), a.model, os.path.basename(a.prompts)))
     for name, classes in groups.items():
-        recs = records(a.ptbxl, set(a.folds), classes, a.per_class)
+        recs = records(a.ptbxl, set(a.folds), classes, a.per_class, exclude)
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as pf:
             json.dump({c: all_prompts[c] for c in classes}, pf)
         truth, pred = [], []
