@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <numeric>
 #include <string>
 
 #include "core/error.h"
@@ -72,6 +73,20 @@ std::vector<double> macro_metrics(const std::vector<Column>& cols,
   return out;
 }
 
+// Brier and ECE of the given classes on the rows, averaged over the classes: {brier, ece}.
+std::vector<double> calibration_metrics(const std::vector<const Column*>& cols,
+                                        const std::vector<std::size_t>& rows, int n_bins) {
+  double brier = 0, ece = 0;
+  std::vector<double> p(rows.size());
+  std::vector<std::uint8_t> y(rows.size());
+  for (const Column* c : cols) {
+    for (std::size_t i = 0; i < rows.size(); ++i) p[i] = c->p[rows[i]], y[i] = c->y[rows[i]];
+    brier += brier_score(p, y);
+    ece += expected_calibration_error(p, y, n_bins);
+  }
+  return {brier / double(cols.size()), ece / double(cols.size())};
+}
+
 TrustMetrics unpack(const std::vector<BootstrapCi>& v) {
   return {v[kAuroc], v[kAuprc], v[kF1], v[kSens], v[kSpec], v[kBrier], v[kEce]};
 }
@@ -129,6 +144,11 @@ TrustReport trust_report(const std::vector<double>& val_scores,
   const auto thresholds = choose_thresholds_on_validation(val_scores, val_labels, n_classes);
   const auto probs = sigmoid(test_scores);
   std::vector<Column> cols(n_classes);
+  const Strata all_rows{[&] {  // one stratum: a plain row bootstrap, for Brier / ECE
+    std::vector<std::size_t> v(std::size_t(r.n_test));
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+  }()};
   for (int c = 0; c < n_classes; ++c) {
     cols[c] = {column(test_scores, n_classes, c), column(probs, n_classes, c),
                column(test_labels, n_classes, c), thresholds[c]};
@@ -139,16 +159,29 @@ TrustReport trust_report(const std::vector<double>& val_scores,
     tc.n_neg = tc.at_threshold.tn + tc.at_threshold.fp;
     if (tc.n_pos == 0 || tc.n_neg == 0) r.excluded.push_back(c);
     const auto& col = cols[c];
+    const std::uint64_t class_seed = mix(options.seed ^ mix(std::uint64_t(c) + 1));
     tc.m = unpack(stratified_bootstrap(
         strata_by_label(col.y),
         [&](const std::vector<std::size_t>& rows) { return class_metrics(col, rows, options.n_bins); },
-        options.n_resamples, options.level, mix(options.seed ^ mix(std::uint64_t(c) + 1))));
+        options.n_resamples, options.level, class_seed));
+    const auto cal = stratified_bootstrap(
+        all_rows, [&](const std::vector<std::size_t>& rows) { return calibration_metrics({&col}, rows, options.n_bins); },
+        options.n_resamples, options.level, mix(class_seed));
+    tc.m.brier = cal[0];
+    tc.m.ece = cal[1];
     r.per_class.push_back(std::move(tc));
   }
   r.macro = unpack(stratified_bootstrap(
       strata_by_pattern(test_labels, n_classes, options.min_stratum),
       [&](const std::vector<std::size_t>& rows) { return macro_metrics(cols, rows, options.n_bins); },
       options.n_resamples, options.level, options.seed));
+  std::vector<const Column*> every;
+  for (const auto& c : cols) every.push_back(&c);
+  const auto cal = stratified_bootstrap(
+      all_rows, [&](const std::vector<std::size_t>& rows) { return calibration_metrics(every, rows, options.n_bins); },
+      options.n_resamples, options.level, mix(options.seed));
+  r.macro.brier = cal[0];
+  r.macro.ece = cal[1];
   r.temperature = fit_temperature_binary(val_scores, val_labels);
   const auto scaled = sigmoid(test_scores, r.temperature.temperature);
   double brier = 0, ece = 0;
@@ -171,8 +204,10 @@ nlohmann::json trust_report_json(const TrustReport& r, const std::vector<std::st
   j["seed"] = r.options.seed;
   j["n_bins"] = r.options.n_bins;
   j["threshold_rule"] = "per class, max F1 on validation; predict positive when logit >= threshold";
-  j["bootstrap"] = "per class: stratified by label; macro: stratified by label pattern (patterns "
-                   "with < " + std::to_string(r.options.min_stratum) + " rows pooled)";
+  j["bootstrap"] = "AUROC, AUPRC, F1, sensitivity, specificity: per class stratified by label, macro "
+                   "stratified by label pattern (patterns with < " +
+                   std::to_string(r.options.min_stratum) + " rows pooled); Brier, ECE: plain row "
+                   "bootstrap; percentile intervals";
   j["excluded"] = r.excluded;
   j["temperature"] = {{"T", r.temperature.temperature}, {"at_bound", r.temperature.at_bound},
                       {"val_nll_at_1", r.temperature.nll_at_1}, {"val_nll", r.temperature.nll},
@@ -212,7 +247,7 @@ std::string trust_report_markdown(const TrustReport& r, const std::vector<std::s
   out += "| **macro** | | |";
   for (int k = 0; k < kN; ++k) out += " " + cell(field(r.macro, k)) + " |";
   std::snprintf(buf, sizeof buf, "%.0f", r.options.level * 100);
-  out += "\n\n" + std::string(buf) + " % stratified bootstrap intervals, " +
+  out += "\n\n" + std::string(buf) + " % bootstrap intervals (stratified by label; Brier / ECE by rows), " +
          std::to_string(r.options.n_resamples) + " resamples; thresholds chosen on validation; "
          "Brier/ECE (" + std::to_string(r.options.n_bins) + " bins) of sigmoid(logits).\n";
   return out;

@@ -1,9 +1,13 @@
 // The metrics a result table can be trusted with, for an (N, C) multi-label test set scored
 // by logits: per class and macro AUROC, AUPRC (step-wise AP), F1 / sensitivity / specificity
 // at the threshold chosen per class on VALIDATION (max F1 there; never on test), and Brier /
-// ECE of sigmoid(logits) — each with a stratified bootstrap interval (stratified_bootstrap.h:
-// per class by label, macro by label pattern). Plus one temperature fitted on validation
-// and the macro Brier / ECE after applying it to test (points only). Torch-free.
+// ECE of sigmoid(logits) — each with a bootstrap interval. AUROC, AUPRC, F1, sensitivity and
+// specificity use stratified resamples (stratified_bootstrap.h: per class by label, so each
+// has both; macro by label pattern). Brier and ECE need no label present and use a plain row
+// bootstrap: fixing a class's prevalence would hide the prevalence's own sampling variance,
+// which is much of a Brier score's (a near-constant predictor's Brier is then constant, its
+// interval a point). Plus one temperature fitted on validation and the macro Brier / ECE
+// after applying it to test (points only). Torch-free.
 //
 // Undefined values are NaN (null in JSON), never a convention's 0: a class without a positive
 // in test has no AUROC, AUPRC, sensitivity or F1 (sklearn would raise or return 0 with a
@@ -13,7 +17,7 @@
 //
 // ECE's bootstrap distribution is biased upward (a resample's per-bin gaps |mean p − frac pos|
 // add sampling noise that never cancels), so on small test sets its interval can lie wholly
-// above the point (fixture case "small": macro ECE 0.167, interval [0.175, 0.248]). Read it as
+// above the point (fixture case "small": macro ECE 0.167, interval [0.177, 0.248]). Read it as
 // the spread of the estimate, not as a coverage guarantee.
 #pragma once
 

@@ -242,6 +242,30 @@ TEST(TrustReport, PerfectClassifierHasDegenerateIntervals) {
   EXPECT_TRUE(r.excluded.empty());
 }
 
+// Brier / ECE resample plain rows: a constant predictor's Brier depends only on the
+// prevalence, which a label-stratified resample would freeze (interval = point).
+TEST(TrustReport, CalibrationIntervalsResampleThePrevalence) {
+  std::mt19937_64 g(4);
+  std::vector<double> zv, zt;
+  std::vector<std::uint8_t> yv, yt;
+  for (int i = 0; i < 200; ++i) {
+    yv.push_back(std::uint8_t(g() % 4 == 0));
+    zv.push_back(yv.back() ? 1.0 : -1.0);
+    yt.push_back(std::uint8_t(g() % 4 == 0));
+    zt.push_back(-1.0);  // constant test logit
+  }
+  TrustOptions o;
+  o.n_resamples = 300;
+  const auto r = trust_report(zv, yv, zt, yt, 1, o);
+  const auto& b = r.per_class[0].m.brier;
+  EXPECT_GT(b.high - b.low, 0.01) << b.low << " " << b.high;
+  EXPECT_LE(b.low, b.point);
+  EXPECT_GE(b.high, b.point);
+  EXPECT_EQ(r.per_class[0].m.auroc.low, 0.5);  // ranking metrics stay label-stratified
+  EXPECT_EQ(r.per_class[0].m.auroc.high, 0.5);
+  EXPECT_GT(r.macro.brier.high - r.macro.brier.low, 0.01);
+}
+
 TEST(TrustReport, JsonAndMarkdown) {
   const json fx = load_trust();
   TrustOptions o;
