@@ -62,7 +62,7 @@ struct ResultRow {
   std::vector<double> test_scores;
   std::vector<std::uint8_t> test_labels;
   // Linear only: AUROC, AUPRC, F1 / sensitivity / specificity at validation-chosen thresholds,
-  // Brier, ECE, per class and macro, with stratified bootstrap CIs (null when not computed).
+  // Brier, ECE, per class and macro, with bootstrap CIs (null when not computed).
   std::shared_ptr<const TrustReport> trust = nullptr;
 };
 

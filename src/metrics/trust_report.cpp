@@ -8,7 +8,6 @@
 #include <string>
 
 #include "core/error.h"
-#include "metrics/average_precision.h"
 #include "metrics/calibration.h"
 #include "metrics/roc_auc.h"
 #include "metrics/stratified_bootstrap.h"
@@ -26,32 +25,59 @@ struct Column {
   double threshold = 0;
 };
 
+// AUROC and step-wise AP from ONE descending sort (the bootstrap's hot loop; two sorts cost
+// twice): the same operations in the same order as roc_auc() and average_precision(), so the
+// same doubles — the sklearn fixture checks the report's points through this path.
+void ranking(std::vector<std::pair<double, std::uint8_t>>& sy, double P, double N, double* auroc,
+             double* ap) {
+  std::sort(sy.begin(), sy.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  double tp = 0, fp = 0, area = 0, x0 = 0, y0 = 0, prev_recall = 0, sum_ap = 0;
+  for (std::size_t k = 0; k < sy.size(); ++k) {
+    if (sy[k].second) tp += 1; else fp += 1;
+    if (k + 1 < sy.size() && sy[k + 1].first == sy[k].first) continue;
+    const double x1 = fp / N, y1 = tp / P;
+    area += (x1 - x0) * (y1 + y0) / 2.0;
+    x0 = x1;
+    y0 = y1;
+    const double recall = tp / P, precision = tp / (tp + fp);
+    sum_ap += (recall - prev_recall) * precision;
+    prev_recall = recall;
+  }
+  *auroc = area;
+  *ap = sum_ap;
+}
+
 // The 7 metrics of one class on the given rows; NaN where undefined (see trust_report.h).
-std::vector<double> class_metrics(const Column& c, const std::vector<std::size_t>& rows, int n_bins) {
-  std::vector<double> s(rows.size()), p(rows.size());
-  std::vector<std::uint8_t> y(rows.size());
-  long pos = 0;
+// Without `calibration`, Brier and ECE are left NaN (their intervals come from another
+// resampling).
+std::vector<double> class_metrics(const Column& c, const std::vector<std::size_t>& rows,
+                                  int n_bins, bool calibration) {
+  std::vector<std::pair<double, std::uint8_t>> sy(rows.size());
+  long pos = 0, tp = 0, fp = 0;
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    s[i] = c.s[rows[i]];
-    p[i] = c.p[rows[i]];
-    y[i] = c.y[rows[i]];
-    pos += y[i];
+    sy[i] = {c.s[rows[i]], c.y[rows[i]]};
+    pos += sy[i].second;
+    if (sy[i].first >= c.threshold) (sy[i].second ? tp : fp) += 1;
   }
   const long neg = long(rows.size()) - pos;
-  const double nan = std::nan("");
-  std::vector<double> v(kN, nan);
-  const auto t = threshold_metrics(s, y, c.threshold);
-  if (pos > 0 && neg > 0) {
-    v[kAuroc] = roc_auc(s, y);
-    v[kAuprc] = average_precision(s, y);
-  }
+  std::vector<double> v(kN, std::nan(""));
+  // threshold_metrics()'s ratios and F1 (zero_division=0), from the counts.
+  const double prec = tp + fp > 0 ? double(tp) / double(tp + fp) : 0.0;
+  const double sens = pos > 0 ? double(tp) / double(pos) : 0.0;
+  if (pos > 0 && neg > 0) ranking(sy, double(pos), double(neg), &v[kAuroc], &v[kAuprc]);
   if (pos > 0) {
-    v[kF1] = t.f1;
-    v[kSens] = t.sensitivity;
+    const double den = prec + sens;
+    v[kF1] = 2 * prec * sens / (den == 0.0 ? 1.0 : den);
+    v[kSens] = sens;
   }
-  if (neg > 0) v[kSpec] = t.specificity;
-  v[kBrier] = brier_score(p, y);
-  v[kEce] = expected_calibration_error(p, y, n_bins);
+  if (neg > 0) v[kSpec] = double(neg - fp) / double(neg);
+  if (calibration) {
+    std::vector<double> p(rows.size());
+    std::vector<std::uint8_t> y(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) p[i] = c.p[rows[i]], y[i] = c.y[rows[i]];
+    v[kBrier] = brier_score(p, y);
+    v[kEce] = expected_calibration_error(p, y, n_bins);
+  }
   return v;
 }
 
@@ -61,7 +87,7 @@ std::vector<double> macro_metrics(const std::vector<Column>& cols,
                                   const std::vector<std::size_t>& rows, int n_bins) {
   std::vector<double> sum(kN, 0), used(kN, 0);
   for (const auto& c : cols) {
-    const auto v = class_metrics(c, rows, n_bins);
+    const auto v = class_metrics(c, rows, n_bins, false);
     const bool both = std::isfinite(v[kAuroc]);
     for (int k = 0; k < kN; ++k) {
       const bool ranked = k < kBrier;
@@ -162,7 +188,7 @@ TrustReport trust_report(const std::vector<double>& val_scores,
     const std::uint64_t class_seed = mix(options.seed ^ mix(std::uint64_t(c) + 1));
     tc.m = unpack(stratified_bootstrap(
         strata_by_label(col.y),
-        [&](const std::vector<std::size_t>& rows) { return class_metrics(col, rows, options.n_bins); },
+        [&](const std::vector<std::size_t>& rows) { return class_metrics(col, rows, options.n_bins, false); },
         options.n_resamples, options.level, class_seed));
     const auto cal = stratified_bootstrap(
         all_rows, [&](const std::vector<std::size_t>& rows) { return calibration_metrics({&col}, rows, options.n_bins); },
