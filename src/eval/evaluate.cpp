@@ -272,6 +272,23 @@ void linear_rows(const ModelEntry& me, const PlannedTask& p, const EcgFeatures& 
       save_roc(opt.out_dir + "/roc_" + slug(me.name) + "_" + task.name + "_linear.png",
                me.name + " · " + task.title + " · linear " + ratio_label(ratio), r.test_scores,
                sp.y_test, task, r.test_detail);
+    // After the timing above: the bootstrap is not probe time.
+    if (opt.trust_resamples > 0 && !r.val_scores.empty() && !r.test_scores.empty()) {
+      TrustOptions to;
+      to.n_resamples = opt.trust_resamples;
+      to.seed = opt.seed;
+      row.trust = std::make_shared<const TrustReport>(
+          trust_report(r.val_scores, to_bytes(sp.y_val), r.test_scores, row.test_labels,
+                       int(task.classes.size()), to));
+      spdlog::info("{} {} linear {}: macro AUPRC {:.4f}, F1 {:.4f}, sensitivity {:.4f}, "
+                   "specificity {:.4f} at validation thresholds; ECE {:.4f}", me.name, task.name,
+                   ratio_label(ratio), row.trust->macro.auprc.point, row.trust->macro.f1.point,
+                   row.trust->macro.sensitivity.point, row.trust->macro.specificity.point,
+                   row.trust->macro.ece.point);
+    } else if (opt.trust_resamples > 0) {
+      spdlog::warn("{} {}: no validation rows, so no thresholds chosen on validation; per-class "
+                   "metrics with CIs left out", me.name, task.name);
+    }
     rows.push_back(row);
   }
 }
@@ -403,6 +420,31 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
        << ". 1 %/10 % = train_test_split(train, train_size=r, random_state=42). MERL label bugs: "
        << (opt.merl_bugs ? "reproduced" : "fixed") << ".\n\n";
   }
+  bool any_trust = false;
+  for (const auto& r : rows) any_trust = any_trust || r.trust;
+  if (any_trust) {
+    md << "## Linear probing: per-class metrics with 95 % CIs\n\n"
+          "Per-class thresholds (max F1) and the temperature are chosen on the VALIDATION split and "
+          "applied to test; "
+          "AUROC / AUPRC / F1 / sensitivity / specificity macro over the classes with both labels "
+          "in test, Brier / ECE over all classes. Intervals: percentile bootstrap, stratified for "
+          "the first five (per class by label, macro by label pattern), by rows for Brier / ECE."
+          "\n\n";
+    for (const auto& m : models)
+      for (const auto& t : tasks)
+        for (double ratio : ratios) {
+          const ResultRow* r = find(m, t, "linear", ratio);
+          if (!r || !r->trust) continue;
+          char T[96];
+          std::snprintf(T, sizeof T, "T = %.3f%s (macro ECE %.3f after scaling)",
+                        r->trust->temperature.temperature,
+                        r->trust->temperature.at_bound ? ", at its bracket end" : "",
+                        r->trust->macro_ece_scaled);
+          md << "### " << m << " · " << find_task(t).title << " " << ratio_label(ratio) << "\n\n"
+             << trust_report_markdown(*r->trust, find_task(t).classes)
+             << "Temperature fitted on validation: " << T << ".\n\n";
+        }
+  }
   bool any_zs = false;
   for (const auto& r : rows) any_zs = any_zs || r.mode == "zeroshot";
   if (any_zs) {
@@ -458,6 +500,7 @@ void write_results(const std::string& out_dir, const std::vector<ResultRow>& row
       o["n_train"] = r.n_train;
       o["chosen_epoch"] = r.chosen_epoch;
       o["val_auc"] = std::isfinite(r.val_auc) ? nlohmann::json(r.val_auc) : nlohmann::json();
+      if (r.trust) o["trust"] = trust_report_json(*r.trust, find_task(r.task).classes);
     }
     j.push_back(o);
   }

@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "eval/linear_probe.h"
+#include "metrics/trust_report.h"
 #include "model/precision.h"
 
 namespace cgdmer {
@@ -45,6 +47,10 @@ struct EvaluateOptions {
   std::string cache_dir;               // "" = OUT/cache
   std::uint64_t seed = 42;
   bool roc_plots = true;
+  // Bootstrap resamples for the linear probe's per-class / macro metrics with 95 % CIs
+  // (metrics/trust_report.h: thresholds and temperature chosen on the validation split);
+  // 0 = leave them out.
+  int trust_resamples = 1000;
 };
 
 struct ResultRow {
@@ -59,6 +65,9 @@ struct ResultRow {
   // The reported test scores and labels, (n_test, C) row-major: for CIs and paired comparisons.
   std::vector<double> test_scores;
   std::vector<std::uint8_t> test_labels;
+  // Linear only: AUROC, AUPRC, F1 / sensitivity / specificity at validation-chosen thresholds,
+  // Brier, ECE, per class and macro, with bootstrap CIs (null when not computed).
+  std::shared_ptr<const TrustReport> trust = nullptr;
 };
 
 std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt);

@@ -96,7 +96,7 @@ ProbeResult linear_probe(const ProbeSplit& train, const ProbeSplit& val, const P
 
   ProbeResult res;
   res.protocol = opt.protocol;
-  std::vector<torch::Tensor> test_logits_per_epoch;
+  std::vector<torch::Tensor> val_logits_per_epoch, test_logits_per_epoch;
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
     const auto perm = torch::randperm(N, gen, torch::kLong);
     double loss_sum = 0;
@@ -137,13 +137,17 @@ ProbeResult linear_probe(const ProbeSplit& train, const ProbeSplit& val, const P
                                      : std::nan("");
     e.test_auc = macro_auc_of(test_logits, test.labels, int(C));
     res.history.push_back(e);
+    if (opt.keep_scores) val_logits_per_epoch.push_back(val_logits);
     test_logits_per_epoch.push_back(test_logits);
   }
   const int k = select_epoch(res.history, opt.protocol);
   res.chosen_epoch = res.history[k].epoch;
   res.val_auc = res.history[k].val_auc;
   res.test_auc = macro_auc_of(test_logits_per_epoch[k], test.labels, int(C), &res.test_detail);
-  if (opt.keep_scores) res.test_scores = to_doubles(test_logits_per_epoch[k]);
+  if (opt.keep_scores) {
+    res.test_scores = to_doubles(test_logits_per_epoch[k]);
+    res.val_scores = to_doubles(val_logits_per_epoch[k]);
+  }
   return res;
 }
 

@@ -42,7 +42,7 @@ struct ProbeOptions {
   double weight_decay = 1e-4;
   ProbeProtocol protocol = ProbeProtocol::honest;
   std::uint64_t seed = 42;
-  bool keep_scores = true;          // keep the reported epoch's test logits
+  bool keep_scores = true;          // keep the reported epoch's validation and test logits
 };
 
 struct ProbeEpoch {
@@ -61,6 +61,8 @@ struct ProbeResult {
   double test_auc = 0;          // the reported number
   MultiLabelAuc test_detail;    // per-class and excluded classes at chosen_epoch
   std::vector<double> test_scores;  // (N_test, C) logits at chosen_epoch (if keep_scores)
+  std::vector<double> val_scores;   // (N_val, C) logits at chosen_epoch (if keep_scores):
+                                    // thresholds and temperature are chosen on these
 };
 
 ProbeResult linear_probe(const ProbeSplit& train, const ProbeSplit& val, const ProbeSplit& test,
