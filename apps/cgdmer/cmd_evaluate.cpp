@@ -33,6 +33,9 @@ Runner setup(CLI::App& app, const std::string& default_mode) {
   app.add_flag("--random-init", o->random_init, "add a randomly initialised encoder as a baseline row");
   app.add_option("--random-init-config", o->random_init_config,
                  "preset/TOML for --random-init (default: the --model's config)");
+  app.add_option("--ci-resamples", o->trust_resamples,
+                 "bootstrap resamples of the per-class / macro metrics with 95 % CIs (0: skip them)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--random-init-draws", o->random_init_draws,
                  "random-init encoders to draw (seeds --seed, --seed+1, ...); with K > 1 results.md adds their mean ± sd")
       ->check(CLI::PositiveNumber);

@@ -423,27 +423,24 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
   bool any_trust = false;
   for (const auto& r : rows) any_trust = any_trust || r.trust;
   if (any_trust) {
-    md << "## Linear probing: per-class metrics with 95 % CIs\n\n"
-          "Per-class thresholds (max F1) and the temperature are chosen on the VALIDATION split and "
-          "applied to test; "
-          "AUROC / AUPRC / F1 / sensitivity / specificity macro over the classes with both labels "
-          "in test, Brier / ECE over all classes. Intervals: percentile bootstrap, stratified for "
-          "the first five (per class by label, macro by label pattern), by rows for Brier / ECE."
-          "\n\n";
+    md << "## Linear probing: macro metrics with 95 % CIs\n\n| Model | Task | Ratio |";
+    for (const auto& name : trust_metric_names()) md << " " << name << " |";
+    md << "\n|---|---|---:|";
+    for (std::size_t k = 0; k < trust_metric_names().size(); ++k) md << "---:|";
+    md << "\n";
     for (const auto& m : models)
       for (const auto& t : tasks)
         for (double ratio : ratios) {
           const ResultRow* r = find(m, t, "linear", ratio);
           if (!r || !r->trust) continue;
-          char T[96];
-          std::snprintf(T, sizeof T, "T = %.3f%s (macro ECE %.3f after scaling)",
-                        r->trust->temperature.temperature,
-                        r->trust->temperature.at_bound ? ", at its bracket end" : "",
-                        r->trust->macro_ece_scaled);
-          md << "### " << m << " · " << find_task(t).title << " " << ratio_label(ratio) << "\n\n"
-             << trust_report_markdown(*r->trust, find_task(t).classes)
-             << "Temperature fitted on validation: " << T << ".\n\n";
+          md << "| " << m << " | " << find_task(t).title << " | " << ratio_label(ratio) << " |";
+          for (const auto& c : trust_metric_cells(r->trust->macro)) md << " " << c << " |";
+          md << "\n";
         }
+    md << "\nF1 / sensitivity / specificity at each class's threshold chosen on the VALIDATION "
+          "split (max F1 there), never on test; Brier / ECE of sigmoid(logits). Macro over the "
+          "classes with both labels in test (Brier / ECE: all). Percentile bootstrap intervals. "
+          "Per class, with thresholds and the fitted temperature: results_per_class.md.\n\n";
   }
   bool any_zs = false;
   for (const auto& r : rows) any_zs = any_zs || r.mode == "zeroshot";
@@ -489,6 +486,28 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
   return md.str();
 }
 
+std::string per_class_markdown(const std::vector<ResultRow>& rows) {
+  std::ostringstream md;
+  md << "# Linear probing: per-class metrics with 95 % CIs\n\n"
+        "Per-class thresholds (max F1) and the temperature are chosen on the VALIDATION split and "
+        "applied to test; AUROC / AUPRC / F1 / sensitivity / specificity macro over the classes "
+        "with both labels in test, Brier / ECE over all classes. Intervals: percentile bootstrap, "
+        "stratified for the first five (per class by label, macro by label pattern), by rows for "
+        "Brier / ECE.\n\n";
+  for (const auto& r : rows) {
+    if (r.mode != "linear" || !r.trust) continue;
+    char T[96];
+    std::snprintf(T, sizeof T, "T = %.3f%s (macro ECE %.3f after scaling)",
+                  r.trust->temperature.temperature,
+                  r.trust->temperature.at_bound ? ", at its bracket end" : "",
+                  r.trust->macro_ece_scaled);
+    md << "## " << r.model << " · " << find_task(r.task).title << " " << ratio_label(r.ratio)
+       << "\n\n" << trust_report_markdown(*r.trust, find_task(r.task).classes)
+       << "Temperature fitted on validation: " << T << ".\n\n";
+  }
+  return md.str();
+}
+
 void write_results(const std::string& out_dir, const std::vector<ResultRow>& rows,
                    const EvaluateOptions& opt) {
   nlohmann::json j = nlohmann::json::array();
@@ -507,6 +526,9 @@ void write_results(const std::string& out_dir, const std::vector<ResultRow>& row
   fs::create_directories(out_dir);
   write_file_atomic(out_dir + "/results.json", j.dump(2) + "\n");
   write_file_atomic(out_dir + "/results.md", results_markdown(rows, opt));
+  bool any_trust = false;
+  for (const auto& r : rows) any_trust = any_trust || r.trust;
+  if (any_trust) write_file_atomic(out_dir + "/results_per_class.md", per_class_markdown(rows));
 }
 
 }  // namespace cgdmer

@@ -1,7 +1,8 @@
 // The evaluation suite driver behind `cgdmer evaluate`: for each model (checkpoint, or the
 // random-init baseline) × task × label ratio, linear probing of cached frozen features and
 // zero-shot scoring; results.json (a list of {model, task, mode, ratio, auc, n_test, ...}),
-// results.md in the paper's Table 1 (linear) / Table 2 (zero-shot) layout, ROC PNGs.
+// results.md in the paper's Table 1 (linear) / Table 2 (zero-shot) layout plus the probes'
+// macro metrics with CIs, results_per_class.md (per-class metrics with CIs), ROC PNGs.
 //
 // Each task's split and labels are resolved by eval/task_split.h (strat_fold, MERL's random
 // split, or MERL's released CSVs; MERL's label bugs when asked); this file orchestrates.
@@ -78,5 +79,7 @@ void write_results(const std::string& out_dir, const std::vector<ResultRow>& row
 
 // The Markdown tables alone (exposed for tests).
 std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateOptions& opt);
+// Each linear-probe row's per-class trust table (results_per_class.md).
+std::string per_class_markdown(const std::vector<ResultRow>& rows);
 
 }  // namespace cgdmer

@@ -255,6 +255,17 @@ nlohmann::json trust_report_json(const TrustReport& r, const std::vector<std::st
   return j;
 }
 
+const std::vector<std::string>& trust_metric_names() {
+  static const std::vector<std::string> names(kNames, kNames + kN);
+  return names;
+}
+
+std::vector<std::string> trust_metric_cells(const TrustMetrics& m) {
+  std::vector<std::string> out;
+  for (int k = 0; k < kN; ++k) out.push_back(cell(field(m, k)));
+  return out;
+}
+
 std::string trust_report_markdown(const TrustReport& r, const std::vector<std::string>& class_names) {
   std::string out = "| class | n_pos | threshold (val) |";
   for (int k = 0; k < kN; ++k) out += std::string(" ") + kNames[k] + " |";

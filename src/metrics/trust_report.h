@@ -76,6 +76,11 @@ TrustReport trust_report(const std::vector<double>& val_scores,
 nlohmann::json trust_report_json(const TrustReport& r,
                                  const std::vector<std::string>& class_names = {});
 
+// Table cells for one metric set, in the order auroc, auprc, f1, sensitivity, specificity,
+// brier, ece (trust_metric_names()): "point [low, high]", "–" where undefined.
+const std::vector<std::string>& trust_metric_names();
+std::vector<std::string> trust_metric_cells(const TrustMetrics& m);
+
 // One markdown table: a row per class and a macro row, "point [low, high]" cells.
 std::string trust_report_markdown(const TrustReport& r,
                                   const std::vector<std::string>& class_names = {});

@@ -3,6 +3,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <memory>
+#include <random>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -196,6 +199,39 @@ TEST(Results, RandomInitDrawsGetAMeanAndSdRow) {
   bad.stores = {"y"};
   bad.out_dir = ::testing::TempDir();
   EXPECT_THROW(run_evaluation(bad), ConfigError);
+}
+
+// A probe row's trust report: results.md gets one compact macro row with CIs, and
+// results_per_class.md the per-class table (5 classes, 40 validation / 60 test rows).
+TEST(Results, TrustMetricsGoToACompactTableAndAPerClassFile) {
+  std::mt19937 rng(3);
+  std::normal_distribution<double> noise(0, 1);
+  auto make = [&](int n, std::vector<double>& s, std::vector<std::uint8_t>& y) {
+    for (int i = 0; i < n; ++i)
+      for (int c = 0; c < 5; ++c) {
+        const std::uint8_t label = (i + c) % 3 == 0;
+        y.push_back(label);
+        s.push_back(noise(rng) + 1.5 * label);
+      }
+  };
+  std::vector<double> vs, ts;
+  std::vector<std::uint8_t> vy, ty;
+  make(40, vs, vy);
+  make(60, ts, ty);
+  TrustOptions to;
+  to.n_resamples = 50;
+  ResultRow row{"m", "ptbxl_super", "linear", 100, 0.8, 60, 100, 3, 0.8, {}, "honest", ts, ty};
+  row.trust = std::make_shared<const TrustReport>(trust_report(vs, vy, ts, ty, 5, to));
+  const auto md = results_markdown({row}, EvaluateOptions{});
+  EXPECT_NE(md.find("## Linear probing: macro metrics with 95 % CIs"), std::string::npos) << md;
+  EXPECT_NE(md.find("| m | PTBXL-Super | 100% |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| HYP |"), std::string::npos) << "per-class rows belong in results_per_class.md";
+  const auto dir = std::string(::testing::TempDir()) + "/eval_trust";
+  write_results(dir, {row}, EvaluateOptions{});
+  std::ifstream f(dir + "/results_per_class.md");
+  const std::string per_class((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  for (const char* c : {"| HYP |", "| NORM |", "| STTC |", "| **macro** |"})
+    EXPECT_NE(per_class.find(c), std::string::npos) << c << "\n" << per_class;
 }
 
 // The one zero-shot scoring path (evaluation and pretraining validation): scores are the
