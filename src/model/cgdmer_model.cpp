@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/error.h"
 #include "model/losses.h"
 #include "model/patch_masking.h"
 
@@ -219,13 +220,26 @@ CgDmerOutputs CgDmerImpl::forward_with(const CgDmerInputs& in, torch::Generator 
   return out;
 }
 
-torch::Tensor CgDmerImpl::ecg_features(const torch::Tensor& ecg) {
-  auto tokens = ecg_tokenizer_(ecg.to(torch::kFloat32));  // (B, N, D): all tokens, no mask
-  return ecg_encoder_->pool(ecg_encoder_(tokens));         // (B, D)
+torch::Tensor CgDmerImpl::ecg_features(const torch::Tensor& ecg, const std::vector<int>& leads) {
+  const auto x = ecg.to(torch::kFloat32);
+  const int L = cfg_.ecg.n_leads;
+  for (std::size_t i = 0; i < leads.size(); ++i)
+    if (leads[i] < 0 || leads[i] >= L || (i > 0 && leads[i] <= leads[i - 1]))
+      throw ConfigError("lead subset must hold ascending lead indices in [0, " + std::to_string(L) +
+                        "), got index " + std::to_string(leads[i]) + " at position " + std::to_string(i));
+  if (leads.empty() || int(leads.size()) == L)
+    return ecg_encoder_->pool(ecg_encoder_(ecg_tokenizer_(x)));  // (B, N, D) → (B, D)
+  // Token n = l·P + p (lead-major): the tokens of the present leads only, (B, |leads|·P).
+  const std::int64_t P = ecg_tokenizer_->patches_per_lead();
+  std::vector<std::int64_t> ids;
+  for (int l : leads)
+    for (std::int64_t p = 0; p < P; ++p) ids.push_back(l * P + p);
+  auto keep = torch::tensor(ids, torch::kLong).to(x.device()).unsqueeze(0).expand({x.size(0), -1});
+  return ecg_encoder_->pool(ecg_encoder_(ecg_tokenizer_->forward_visible(x, keep.contiguous())));
 }
 
-torch::Tensor CgDmerImpl::ecg_shared(const torch::Tensor& ecg) {
-  return l2_normalize(ecg_sh_(ecg_features(ecg)).to(torch::kFloat32));
+torch::Tensor CgDmerImpl::ecg_shared(const torch::Tensor& ecg, const std::vector<int>& leads) {
+  return l2_normalize(ecg_sh_(ecg_features(ecg, leads)).to(torch::kFloat32));
 }
 
 torch::Tensor CgDmerImpl::text_shared(const torch::Tensor& ids, const torch::Tensor& mask) {
@@ -233,9 +247,9 @@ torch::Tensor CgDmerImpl::text_shared(const torch::Tensor& ids, const torch::Ten
   return l2_normalize(text_sh_(cls).to(torch::kFloat32));
 }
 
-ModalityEmbeddings CgDmerImpl::ecg_embeddings(const torch::Tensor& ecg) {
+ModalityEmbeddings CgDmerImpl::ecg_embeddings(const torch::Tensor& ecg, const std::vector<int>& leads) {
   ModalityEmbeddings m;
-  m.pooled = ecg_features(ecg);
+  m.pooled = ecg_features(ecg, leads);
   m.shared = ecg_sh_(m.pooled);
   if (ecg_sp_) m.specific = ecg_sp_(m.pooled);
   return m;

@@ -74,11 +74,14 @@ class CgDmerImpl : public torch::nn::Module {
   CgDmerOutputs forward_with(const CgDmerInputs& in, torch::Generator gen, const GatherFn& gather,
                              const ForwardOverrides& overrides);
 
-  // Inference features (no masking, eval mode expected):
-  torch::Tensor ecg_features(const torch::Tensor& ecg);  // (B, D): mean of all N tokens → LN
-  torch::Tensor ecg_shared(const torch::Tensor& ecg);    // (B, E): f_sh^ecg, L2-normalised
+  // Inference features (no masking, eval mode expected). `leads`: the lead indices (0-based,
+  // in the config's lead order, ascending) that the ECGs hold; only those leads' tokens are
+  // encoded and pooled, so a 1-, 2- or 6-lead record needs no zero-filled fake leads (the
+  // other rows of `ecg` are never read). Empty = every lead.
+  torch::Tensor ecg_features(const torch::Tensor& ecg, const std::vector<int>& leads = {});  // (B, D): token mean → LN
+  torch::Tensor ecg_shared(const torch::Tensor& ecg, const std::vector<int>& leads = {});    // (B, E): f_sh^ecg, L2-normalised
   torch::Tensor text_shared(const torch::Tensor& ids, const torch::Tensor& mask);  // (B, E), L2-normalised
-  ModalityEmbeddings ecg_embeddings(const torch::Tensor& ecg);  // all tokens, no mask
+  ModalityEmbeddings ecg_embeddings(const torch::Tensor& ecg, const std::vector<int>& leads = {});
   ModalityEmbeddings text_embeddings(const torch::Tensor& ids, const torch::Tensor& mask);
   // The encoders that both modalities' heads sit on: tokenizer + ECG encoder, text encoder.
   std::vector<torch::Tensor> ecg_encoder_parameters();

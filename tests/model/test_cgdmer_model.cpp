@@ -3,6 +3,7 @@
 // variants); inference features have the documented shapes; presets build and count.
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "model/cgdmer_model.h"
 #include "model/compat.h"
 #include "model/model_summary.h"
@@ -125,6 +126,32 @@ TEST(CgDmerModel, DescribeCountsEveryPart) {
   auto text = describe(*model);
   EXPECT_NE(text.find("ecg_tokenizer"), std::string::npos);
   EXPECT_NE(text.find("[ecg]"), std::string::npos);
+}
+
+// A lead subset encodes only those leads' tokens: all leads equal the full path, the
+// absent leads' samples are never read, and the result differs from zero-filling them.
+TEST(CgDmer, LeadSubsetEncodesOnlyThePresentLeads) {
+  torch::manual_seed(5);
+  Config c = small_config();
+  CgDmer m(c);
+  m->eval();
+  torch::NoGradGuard ng;
+  auto x = torch::rand({3, c.ecg.n_leads, c.ecg.n_samples});
+  EXPECT_TRUE(torch::allclose(m->ecg_features(x, {0, 1, 2, 3}), m->ecg_features(x), 1e-5, 1e-6));
+  const auto sub = m->ecg_features(x, {1, 3});
+  ASSERT_EQ(sub.sizes(), (std::vector<std::int64_t>{3, c.ecg.width}));
+  auto y = x.clone();
+  y.select(1, 0).uniform_();
+  y.select(1, 2).fill_(7.0);
+  EXPECT_TRUE(torch::equal(m->ecg_features(y, {1, 3}), sub));  // leads 0 and 2 never read
+  auto zero_filled = x.clone();
+  zero_filled.select(1, 0).zero_();
+  zero_filled.select(1, 2).zero_();
+  EXPECT_GT((m->ecg_features(zero_filled) - sub).abs().max().item<double>(), 1e-3);
+  const auto sh = m->ecg_shared(x, {2});
+  EXPECT_TRUE(torch::allclose(sh.norm(2, 1), torch::ones({3}), 1e-5, 1e-5));
+  EXPECT_THROW(m->ecg_features(x, {2, 1}), ConfigError);
+  EXPECT_THROW(m->ecg_features(x, {0, 4}), ConfigError);
 }
 
 }  // namespace
