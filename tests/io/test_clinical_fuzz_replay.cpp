@@ -1,0 +1,80 @@
+// Replays the clinical-format fuzz targets' seeds (fuzz/corpus/fuzz_{muse_xml,hl7_aecg,edf,
+// csv_record}/) and any regression inputs (tests/io/fuzz_regressions/<target>/) through the same
+// harness code, in the normal test binary. Seeds must also read cleanly with the real reader
+// (they are valid files cut from the shared data by fuzz/make_clinical_seeds.py), so a reader
+// change that starts refusing valid input fails here too.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#define LLVMFuzzerTestOneInput fuzz_muse_xml
+#include "../../fuzz/fuzz_muse_xml.cpp"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_hl7_aecg
+#include "../../fuzz/fuzz_hl7_aecg.cpp"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_edf
+#include "../../fuzz/fuzz_edf.cpp"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_csv_record
+#include "../../fuzz/fuzz_csv_record.cpp"
+#undef LLVMFuzzerTestOneInput
+
+namespace {
+
+namespace fs = std::filesystem;
+using Target = int (*)(const std::uint8_t*, std::size_t);
+
+std::vector<fs::path> inputs(const std::string& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (fs::is_directory(dir, ec))
+    for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path());
+  return out;
+}
+
+// Runs every seed and regression input through the harness; returns the number of seeds.
+int replay(const std::string& name, Target target) {
+  const auto seeds = inputs(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/" + name);
+  auto all = seeds;
+  for (const auto& p : inputs(std::string(CGDMER_SOURCE_DIR) + "/tests/io/fuzz_regressions/" + name)) all.push_back(p);
+  for (const auto& p : all) {
+    std::ifstream in(p, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    SCOPED_TRACE(p.string());
+    EXPECT_EQ(target(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()), 0);
+  }
+  return int(seeds.size());
+}
+
+// Every seed of `name` is a valid file: `read` must accept it.
+template <class Read>
+void seeds_read_cleanly(const std::string& name, Read read) {
+  for (const auto& p : inputs(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/" + name)) {
+    SCOPED_TRACE(p.string());
+    const cgdmer::EcgRecord r = read(p.string());
+    EXPECT_EQ(r.n_samples, 16);
+    EXPECT_GE(r.n_leads, 2);
+  }
+}
+
+TEST(ClinicalFuzzReplay, MuseXml) {
+  EXPECT_GE(replay("fuzz_muse_xml", fuzz_muse_xml), 2);
+  seeds_read_cleanly("fuzz_muse_xml", [](const std::string& p) { return cgdmer::read_muse_xml(p); });
+}
+TEST(ClinicalFuzzReplay, Hl7Aecg) {
+  EXPECT_GE(replay("fuzz_hl7_aecg", fuzz_hl7_aecg), 2);
+  seeds_read_cleanly("fuzz_hl7_aecg", [](const std::string& p) { return cgdmer::read_hl7_aecg(p); });
+}
+TEST(ClinicalFuzzReplay, Edf) {
+  EXPECT_GE(replay("fuzz_edf", fuzz_edf), 1);
+  const cgdmer::EcgRecord r =
+      cgdmer::read_edf(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/fuzz_edf/contec_8records.edf");
+  EXPECT_EQ(r.n_samples, 8);
+  EXPECT_EQ(r.n_leads, 12);
+}
+TEST(ClinicalFuzzReplay, CsvRecord) { EXPECT_GE(replay("fuzz_csv_record", fuzz_csv_record), 2); }
+
+}  // namespace
