@@ -12,6 +12,9 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "data/dataset.h"
+#include "data/prepare.h"
+#include "data/preprocess.h"
 #include "io/csv.h"
 #include "io/ecg_readers.h"
 #include "io_test_util.h"
@@ -291,6 +294,35 @@ TEST(ClinicalDispatch, ReadAnyRecordPicksTheReader) {
   TempDir dir("clinical_dispatch");
   write_file(dir / "other.xml", "<?xml version=\"1.0\"?><svg/>");
   expect_format_error([&] { read_any_record(dir / "other.xml"); }, dir / "other.xml", "root element <svg>");
+}
+
+// ---- Into the pipeline --------------------------------------------------------------------
+
+TEST(ClinicalPipeline, RecordsPreprocessLikeWfdbRecords) {
+  // Same conventions as the WFDB reader: mV, standard lead names, so the MIMIC lead order
+  // (case-insensitive) finds all 12 leads and the chain yields 12 × 5000 values in [0, 1].
+  for (const std::string f : {"muse_xml/muse-sinus.xml", "hl7_aecg/Example aECG.xml", "edf/0000050.ECG.edf"}) {
+    SCOPED_TRACE(f);
+    const EcgRecord rec = read_any_record(shared_data(kDir + f));
+    const std::vector<float> x = preprocess_record(rec, PreprocessOptions{});
+    ASSERT_EQ(x.size(), std::size_t(12 * 5000));
+    const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+    EXPECT_GE(*lo, 0.0f);
+    EXPECT_LE(*hi, 1.0f);
+    EXPECT_NEAR(*hi - *lo, 1.0f, 1e-3);
+  }
+}
+
+TEST(ClinicalPipeline, FolderDatasetListsEdfAndXmlButNotCsv) {
+  PrepareOptions o;
+  o.src = shared_data("clinical_formats");
+  const DatasetPlan plan = plan_folder(o);
+  std::vector<std::string> names;
+  for (const auto& it : plan.items) names.push_back(std::filesystem::path(it.path).filename().string());
+  for (const std::string want : {"example1.xml", "muse-sinus.xml", "Example aECG.xml", "0000050.ECG.edf",
+                                 "129DYPRG.XML", "muse-sinus.hea"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  for (const auto& n : names) EXPECT_NE(std::filesystem::path(n).extension(), ".csv") << n;
 }
 
 // ---- Bad input: each a FormatError naming the file and the problem -------------------------
