@@ -152,7 +152,8 @@ EcgRecord read_edf(const std::string& path) {
         dst[r * spr + j] = float(p0 + (double(d) - s.dmin) * gain);
       }
     }
-    rec.lead_names.push_back(canonical_lead_name(s.label));
+    const std::string name = canonical_lead_name(s.label);
+    rec.lead_names.push_back(name.empty() ? "signal " + std::to_string(ecg[k] + 1) : name);
     rec.units.push_back(mv > 0 ? "mV" : s.dim);
   }
   rec.comments.push_back(std::string("Format: ") + (reserved.rfind("EDF+C", 0) == 0 ? "EDF+C" : "EDF"));
