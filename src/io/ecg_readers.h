@@ -6,6 +6,7 @@
 //   CPSC 2018:   original MATLAB v5 <rec>.mat (zlib), struct ECG with .data (12 × n, mV)
 //   GE MUSE XML: <RestingECG>, Rhythm waveform, base64 int16; III/aVR/aVL/aVF derived
 //   HL7 aECG:    <AnnotatedECG>, RHYTHM series, SLIST_PQ digits × scale + origin
+//   DICOM:       12-lead ECG waveform object (DCMTK), the ORIGINAL multiplex group
 //   EDF / EDF+C: int16 data records, header scaling (physical min/max over digital min/max)
 //   CSV:         header row of lead names, one column per lead; rate and unit from the caller
 // Every reader returns samples in mV (units "mV"), lead-major (see ecg_record.h). Leads a file
@@ -37,6 +38,9 @@ EcgRecord read_hl7_aecg(const std::string& path);
 // physical dimension is uV/mV/V. No Debian library decodes EDF: the reader is our own.
 EcgRecord read_edf(const std::string& path);
 
+// Reads a DICOM ECG waveform object (via DCMTK): the first ORIGINAL multiplex group, in mV.
+EcgRecord read_dicom_ecg(const std::string& path);
+
 // Plain CSV: the numbers' unit (the file cannot say).
 enum class CsvUnits { kMillivolts, kMicrovolts };
 class CsvTable;
@@ -54,6 +58,7 @@ struct RecordReadOptions {
 
 // Dispatch on the path: ".hea" (or a record name with a .hea beside it) → WFDB/Challenge;
 // ".mat" with a .hea beside it → Challenge; ".mat" without → CPSC MAT v5; ".edf" → EDF;
+// ".dcm" → DICOM waveform;
 // ".csv" → CSV (options.csv_fs required); ".xml" → by root element: <RestingECG> MUSE,
 // <AnnotatedECG> HL7 aECG (<restingecgdata>, Philips XLI-compressed, is refused: not supported).
 EcgRecord read_any_record(const std::string& path, const RecordReadOptions& options = {});

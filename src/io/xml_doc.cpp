@@ -27,6 +27,11 @@ std::string trim(const std::string& s) {
   return s.substr(b, s.find_last_not_of(ws) - b + 1);
 }
 
+// libxml2 reports some problems (e.g. bad bytes for the declared encoding) through its
+// generic error channel, which prints to stderr regardless of NOERROR; keep it quiet, the
+// parse result (and xmlGetLastError) carries the failure.
+void silent(void*, const char*, ...) {}
+
 }  // namespace
 
 void XmlDoc::Free::operator()(xmlDoc* d) const { xmlFreeDoc(d); }
@@ -50,6 +55,7 @@ std::string read_file_bytes(const std::string& path, std::size_t max_bytes) {
 
 XmlDoc XmlDoc::parse(const std::string& bytes, const std::string& path) {
   if (bytes.size() > std::size_t(INT32_MAX)) throw FormatError(path, "XML document larger than 2 GB");
+  xmlSetGenericErrorFunc(nullptr, silent);  // per thread in libxml2: set on every parse
   xmlResetLastError();
   xmlDoc* d = xmlReadMemory(bytes.data(), int(bytes.size()), nullptr, nullptr, kParseOptions);
   if (!d) {

@@ -192,6 +192,51 @@ TEST(ClinicalHl7, PhilipsConversionCloseToSierraDecodeOfOriginal) {
   }
 }
 
+// ---- DICOM waveform ---------------------------------------------------------------------
+
+TEST(ClinicalDicom, PydicomPublishedValues) {
+  // pydicom tests/test_waveform.py on waveform_ecg.dcm (Mortara ELI 250): multiplex group 0 is
+  // 10000 × 12 at 1000 Hz; raw channel 0 starts 80 65 50 35 37, channel 1 90 85 80 75 77; with
+  // sensitivity 1.25 µV: 100, 81.25, 62.5, 43.75, 46.25 µV and 112.5, 106.25, 100, 93.75, 96.25 µV.
+  const EcgRecord r = read_dicom_ecg(shared_data(kDir + "dicom_ecg/waveform_ecg.dcm"));
+  EXPECT_EQ(r.fs, 1000.0);
+  ASSERT_EQ(r.n_samples, 10000);
+  EXPECT_EQ(r.lead_names, (std::vector<std::string>{"I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4",
+                                                     "V5", "V6"}));
+  const double ch0[] = {100, 81.25, 62.5, 43.75, 46.25}, ch1[] = {112.5, 106.25, 100, 93.75, 96.25};
+  for (int t = 0; t < 5; ++t) {
+    EXPECT_FLOAT_EQ(r.lead(0)[t], float(ch0[t] / 1000));
+    EXPECT_FLOAT_EQ(r.lead(1)[t], float(ch1[t] / 1000));
+  }
+}
+
+TEST(ClinicalDicom, ExampleEqualsTheHl7ExampleSampleForSample) {
+  // README: Example.dcm is ECG Toolkit's DICOM export of "Example aECG.xml"; verified equal to its
+  // rhythm digits (2.5 µV units) for all 12 leads and 5000 samples. Leads matched by name.
+  const EcgRecord d = read_any_record(shared_data(kDir + "dicom_ecg/Example.dcm"));
+  const EcgRecord h = read_hl7_aecg(shared_data(kDir + "hl7_aecg/Example aECG.xml"));
+  EXPECT_EQ(d.fs, 500.0);
+  ASSERT_EQ(d.n_samples, h.n_samples);
+  ASSERT_EQ(d.n_leads, 12);
+  for (int l = 0; l < 12; ++l) {
+    const int k = lead_index(h, d.lead_names[std::size_t(l)]);
+    SCOPED_TRACE(d.lead_names[std::size_t(l)]);
+    for (std::int64_t t = 0; t < d.n_samples; ++t) ASSERT_EQ(d.lead(l)[t], h.lead(k)[t]) << t;
+  }
+}
+
+TEST(ClinicalDicom, BadInput) {
+  TempDir dir("clinical_bad_dicom");
+  const std::string good = read_file(shared_data(kDir + "dicom_ecg/waveform_ecg.dcm"));
+  write_file(dir / "truncated.dcm", good.substr(0, good.size() - 1000));
+  write_file(dir / "text.dcm", "this is not DICOM");
+  expect_format_error([&] { read_dicom_ecg(dir / "truncated.dcm"); }, dir / "truncated.dcm", "DICOM");
+  expect_format_error([&] { read_dicom_ecg(dir / "text.dcm"); }, dir / "text.dcm", "DICOM");
+  // A DICOM file without a waveform (the EDF is not DICOM at all; use a DICOM header only).
+  const std::string hl7 = shared_data(kDir + "hl7_aecg/Example aECG.xml");
+  expect_format_error([&] { read_dicom_ecg(hl7); }, hl7, "DICOM");
+}
+
 // ---- EDF ----------------------------------------------------------------------------------
 
 TEST(ClinicalEdf, MatchesIndependentDecode) {
