@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Seeds for the clinical-format fuzz targets (fuzz_muse_xml, fuzz_hl7_aecg, fuzz_edf,
-fuzz_csv_record), cut from the real files in ../shared/data/clinical_formats/ (standard library
+fuzz_csv_record, fuzz_dicom_ecg), cut from the real files in ../shared/data/clinical_formats/ (standard library
 only, so it runs without the numpy/scipy that fuzz/make_seeds.py needs).
 
 Run from the repository root:  /usr/bin/python3 fuzz/make_clinical_seeds.py
@@ -87,12 +87,64 @@ def edf_seed(rel, n_records):
     return head + b[256 * (ns + 1): 256 * (ns + 1) + n_records * rec_bytes]
 
 
+def dicom_seed(leads):
+    """A minimal DICOM 12-lead ECG waveform object (explicit VR little endian), written by hand
+    from the DICOM standard's element layout, holding `leads` = [(code meaning, [counts])] at
+    500 Hz, 2.5 uV per count (the HL7 example's digits, which Example.dcm holds too)."""
+    def el(group, elem, vr, value):
+        if isinstance(value, str):
+            value = value.encode("ascii")
+            if len(value) % 2:
+                value += b"\0" if vr == "UI" else b" "
+        head = struct.pack("<HH", group, elem) + vr.encode()
+        if vr in ("OB", "OW", "SQ", "UN", "UT"):
+            return head + b"\0\0" + struct.pack("<I", len(value)) + value
+        return head + struct.pack("<H", len(value)) + value
+
+    def item(body):
+        return struct.pack("<HHI", 0xFFFE, 0xE000, len(body)) + body
+
+    def seq(group, elem, items):
+        return el(group, elem, "SQ", b"".join(item(i) for i in items))
+
+    channels = []
+    for meaning, _ in leads:
+        channels.append(
+            seq(0x003A, 0x0208, [el(0x0008, 0x0100, "SH", "5.6.3-9-1") + el(0x0008, 0x0102, "SH", "SCPECG") +
+                                 el(0x0008, 0x0104, "LO", meaning)]) +
+            el(0x003A, 0x0210, "DS", "2.5") +
+            seq(0x003A, 0x0211, [el(0x0008, 0x0100, "SH", "uV") + el(0x0008, 0x0102, "SH", "UCUM")]) +
+            el(0x003A, 0x0212, "DS", "1") + el(0x003A, 0x0213, "DS", "0"))
+    n = len(leads[0][1])
+    data = b"".join(struct.pack("<%dh" % len(leads), *[l[1][t] for l in leads]) for t in range(n))
+    group = (el(0x003A, 0x0004, "CS", "ORIGINAL") + el(0x003A, 0x0005, "US", struct.pack("<H", len(leads))) +
+             el(0x003A, 0x0010, "UL", struct.pack("<I", n)) + el(0x003A, 0x001A, "DS", "500") +
+             seq(0x003A, 0x0200, channels) + el(0x5400, 0x1004, "US", struct.pack("<H", 16)) +
+             el(0x5400, 0x1006, "CS", "SS") + el(0x5400, 0x1010, "OW", data))
+    sop = "1.2.840.10008.5.1.4.1.1.9.1.1"
+    meta = (el(0x0002, 0x0001, "OB", b"\0\1") + el(0x0002, 0x0002, "UI", sop) +
+            el(0x0002, 0x0003, "UI", "1.2.3.4") + el(0x0002, 0x0010, "UI", "1.2.840.10008.1.2.1"))
+    meta = el(0x0002, 0x0000, "UL", struct.pack("<I", len(meta))) + meta
+    body = el(0x0008, 0x0016, "UI", sop) + el(0x0008, 0x0060, "CS", "ECG") + seq(0x5400, 0x0100, [group])
+    return b"\0" * 128 + b"DICM" + meta + body
+
+
 def main():
     put("fuzz_muse_xml", "muse_sinus_3leads.xml", muse_seed("muse_xml/muse-sinus.xml", {"I", "II", "V1"}))
     put("fuzz_muse_xml", "example1_2leads.xml", muse_seed("muse_xml/example1.xml", {"I", "II"}))
     put("fuzz_hl7_aecg", "example_3leads.xml", hl7_seed("hl7_aecg/Example aECG.xml", {"I", "II", "AVR"}))
     put("fuzz_hl7_aecg", "philips_converted_2leads.xml",
         hl7_seed("hl7_aecg/ad4d3d80-d165_1-04_converted.xml", {"I", "V3"}))
+    ns = {"h": "urn:hl7-org:v3"}
+    hl7 = ET.parse(os.path.join(DATA, "hl7_aecg/Example aECG.xml")).getroot()
+    digits = {}
+    for seq in hl7.iter("{urn:hl7-org:v3}sequence"):
+        code = seq.find("h:code", ns).get("code")
+        d = seq.find("h:value/h:digits", ns)
+        if d is not None and code not in digits:
+            digits[code] = [int(v) for v in d.text.split()[:N]]
+    put("fuzz_dicom_ecg", "hl7_example_2leads.dcm",
+        dicom_seed([("Lead I (Einthoven)", digits["MDC_ECG_LEAD_I"]), ("Lead II", digits["MDC_ECG_LEAD_II"])]))
     put("fuzz_edf", "contec_8records.edf", edf_seed("edf/0000050.ECG.edf", 8))
     rows = open(os.path.join(DATA, "edf/reference/0000050.ECG.csv")).read().splitlines()[:N]
     put("fuzz_csv_record", "contec_limb_uv.csv",

@@ -1,6 +1,6 @@
 // Generic folder adapter: every WFDB / Challenge record (.hea, whatever its name) under the
-// source folder, every .mat without a .hea (original CPSC MAT v5), every .edf (EDF/EDF+C) and
-// every .xml (read_any_record picks GE MUSE or HL7 aECG by the root element; any other XML,
+// source folder, every .mat without a .hea (original CPSC MAT v5), every .edf (EDF/EDF+C), every
+// .dcm (DICOM ECG waveform) and every .xml (read_any_record picks GE MUSE or HL7 aECG by the root element; any other XML,
 // e.g. Philips, becomes a skip entry naming the reason), sorted by path. .csv files are not
 // records here: the folder may hold the labels CSV, and a CSV ECG has no rate of its own.
 // Optional --labels CSV: an id column ("id", "record" or else the first column) matching the
@@ -25,7 +25,7 @@ DatasetPlan plan_folder(const PrepareOptions& o) {
   std::vector<std::string> files = find_files_with_suffix(o.src, ".hea");
   for (const auto& mat : find_files_with_suffix(o.src, ".mat"))
     if (!fs::exists(mat.substr(0, mat.size() - 4) + ".hea")) files.push_back(mat);
-  for (const char* ext : {".edf", ".EDF", ".xml", ".XML"})
+  for (const char* ext : {".edf", ".EDF", ".dcm", ".DCM", ".xml", ".XML"})
     for (auto& f : find_files_with_suffix(o.src, ext)) files.push_back(std::move(f));
   std::sort(files.begin(), files.end());
 

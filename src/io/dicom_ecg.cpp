@@ -17,9 +17,11 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcitem.h>
 #include <dcmtk/dcmdata/dcsequen.h>
+#include <dcmtk/oflog/oflog.h>
 
 #include <cmath>
 #include <filesystem>
+#include <mutex>
 
 #include "core/error.h"
 #include "io/ecg_readers.h"
@@ -73,6 +75,10 @@ double to_millivolts(const std::string& unit, const std::string& where, const st
 }  // namespace
 
 EcgRecord read_dicom_ecg(const std::string& path) {
+  // DCMTK logs every parsing oddity to stderr (a malformed file can print thousands of lines);
+  // what matters comes back as OFCondition / our FormatError, so log only fatal errors.
+  static std::once_flag quiet;
+  std::call_once(quiet, [] { OFLog::configure(OFLogger::FATAL_LOG_LEVEL); });
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) throw IoError(path, "file not found");
   // Without its dictionary DCMTK cannot give implicit-VR elements their VR.

@@ -1,5 +1,5 @@
 // Replays the clinical-format fuzz targets' seeds (fuzz/corpus/fuzz_{muse_xml,hl7_aecg,edf,
-// csv_record}/) and any regression inputs (tests/io/fuzz_regressions/<target>/) through the same
+// csv_record,dicom_ecg}/) and any regression inputs (tests/io/fuzz_regressions/<target>/) through the same
 // harness code, in the normal test binary. Seeds must also read cleanly with the real reader
 // (they are valid files cut from the shared data by fuzz/make_clinical_seeds.py), so a reader
 // change that starts refusing valid input fails here too.
@@ -20,6 +20,9 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_csv_record
 #include "../../fuzz/fuzz_csv_record.cpp"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_dicom_ecg
+#include "../../fuzz/fuzz_dicom_ecg.cpp"
 #undef LLVMFuzzerTestOneInput
 
 namespace {
@@ -74,6 +77,20 @@ TEST(ClinicalFuzzReplay, Edf) {
       cgdmer::read_edf(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/fuzz_edf/contec_8records.edf");
   EXPECT_EQ(r.n_samples, 8);
   EXPECT_EQ(r.n_leads, 12);
+}
+TEST(ClinicalFuzzReplay, DicomEcg) {
+  EXPECT_GE(replay("fuzz_dicom_ecg", fuzz_dicom_ecg), 1);
+  // The hand-written seed (fuzz/make_clinical_seeds.py) holds the HL7 example's first 16 digits
+  // of leads I and II at 2.5 µV: the DICOM reader must give exactly the HL7 reader's values.
+  const cgdmer::EcgRecord d =
+      cgdmer::read_dicom_ecg(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/fuzz_dicom_ecg/hl7_example_2leads.dcm");
+  const cgdmer::EcgRecord h = cgdmer::read_hl7_aecg(
+      std::string(CGDMER_SHARED_DIR) + "/data/clinical_formats/hl7_aecg/Example aECG.xml");
+  ASSERT_EQ(d.lead_names, (std::vector<std::string>{"I", "II"}));
+  ASSERT_EQ(d.n_samples, 16);
+  EXPECT_EQ(d.fs, 500.0);
+  for (int l = 0; l < 2; ++l)
+    for (int t = 0; t < 16; ++t) EXPECT_EQ(d.lead(l)[t], h.lead(l)[t]) << l << "," << t;
 }
 TEST(ClinicalFuzzReplay, CsvRecord) { EXPECT_GE(replay("fuzz_csv_record", fuzz_csv_record), 2); }
 

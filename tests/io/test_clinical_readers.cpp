@@ -346,7 +346,8 @@ TEST(ClinicalDispatch, ReadAnyRecordPicksTheReader) {
 TEST(ClinicalPipeline, RecordsPreprocessLikeWfdbRecords) {
   // Same conventions as the WFDB reader: mV, standard lead names, so the MIMIC lead order
   // (case-insensitive) finds all 12 leads and the chain yields 12 × 5000 values in [0, 1].
-  for (const std::string f : {"muse_xml/muse-sinus.xml", "hl7_aecg/Example aECG.xml", "edf/0000050.ECG.edf"}) {
+  for (const std::string f : {"muse_xml/muse-sinus.xml", "hl7_aecg/Example aECG.xml", "edf/0000050.ECG.edf",
+                              "dicom_ecg/waveform_ecg.dcm"}) {
     SCOPED_TRACE(f);
     const EcgRecord rec = read_any_record(shared_data(kDir + f));
     const std::vector<float> x = preprocess_record(rec, PreprocessOptions{});
@@ -358,14 +359,14 @@ TEST(ClinicalPipeline, RecordsPreprocessLikeWfdbRecords) {
   }
 }
 
-TEST(ClinicalPipeline, FolderDatasetListsEdfAndXmlButNotCsv) {
+TEST(ClinicalPipeline, FolderDatasetListsEdfDicomAndXmlButNotCsv) {
   PrepareOptions o;
   o.src = shared_data("clinical_formats");
   const DatasetPlan plan = plan_folder(o);
   std::vector<std::string> names;
   for (const auto& it : plan.items) names.push_back(std::filesystem::path(it.path).filename().string());
   for (const std::string want : {"example1.xml", "muse-sinus.xml", "Example aECG.xml", "0000050.ECG.edf",
-                                 "129DYPRG.XML", "muse-sinus.hea"})
+                                 "129DYPRG.XML", "muse-sinus.hea", "Example.dcm"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   for (const auto& n : names) EXPECT_NE(std::filesystem::path(n).extension(), ".csv") << n;
 }
