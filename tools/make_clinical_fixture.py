@@ -3,7 +3,8 @@
 
 Written with the Python standard library only (xml.etree, base64, struct, zlib), separately
 from the C++ readers in src/io/, so tests/io/test_clinical_readers.cpp can compare the two.
-For each file: sample rate, lead names, samples per lead, the first 20 samples of each lead and
+The Philips XLI decoder here was written from the format description, separately from
+src/io/xli_codec.cpp. For each file: sample rate, lead names, samples per lead, the first 20 samples of each lead and
 the per-lead sum and sum of squares, all in millivolts (the C++ readers' unit).
 
 Run from the repository root:  /usr/bin/python3 tools/make_clinical_fixture.py
@@ -92,6 +93,79 @@ def hl7(path):
     return summary(fs, names, leads)
 
 
+def lzw10(chunk):
+    """XLI's LZW: 10-bit codes, MSB first, 256 byte literals, codes up to 1022 define strings,
+    1023 ends; a code is read only while more than 24 bits can be buffered (writer padding)."""
+    out, table, prev = bytearray(), [bytes([i]) for i in range(256)], b""
+    acc = nbits = pos = 0
+    while True:
+        while nbits <= 24:
+            if pos >= len(chunk):
+                return bytes(out)
+            acc = (acc | (chunk[pos] << (24 - nbits))) & 0xFFFFFFFF
+            pos += 1
+            nbits += 8
+        code = acc >> 22
+        acc = (acc << 10) & 0xFFFFFFFF
+        nbits -= 10
+        if code > 1022:
+            return bytes(out)
+        if code < len(table):
+            cur = table[code]
+        elif code == len(table) and prev:
+            cur = prev + prev[:1]
+        else:
+            raise ValueError("invalid LZW code")
+        if prev and len(table) <= 1022:
+            table.append(prev + cur[:1])
+        out += cur
+        prev = cur
+
+
+def xli(payload, n_leads):
+    """Chunks of <int32 size, 2 unused bytes, int16 first> + LZW; bytes split high half / low
+    half into int16; second-order differences undone."""
+    leads, off = [], 0
+    while off < len(payload) and len(leads) < n_leads:
+        size, first = struct.unpack_from("<i2xh", payload, off)
+        off += 8
+        b = lzw10(payload[off: off + size])
+        off += size
+        if len(b) % 2:
+            b += b"\0"
+        n = len(b) // 2
+        d = [struct.unpack(">h", bytes([b[i], b[n + i]]))[0] for i in range(n)]
+        x, y, last = d[0], d[1], first
+        for i in range(2, n):
+            z = 2 * y - x - last
+            last = d[i] - 64
+            d[i] = z
+            x, y = y, z
+        leads.append(d)
+    return leads
+
+
+def philips(path):
+    """Philips SierraECG / PhilipsECG XML: XLI rhythm; III/aVR/aVL/aVF from their residuals."""
+    root = ET.parse(path).getroot()
+    ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
+    sc = root.find(f"{ns}dataacquisition/{ns}signalcharacteristics")
+    pw = root.find(f"{ns}waveforms/{ns}parsedwaveforms")
+    fs = float(sc.findtext(f"{ns}samplingrate"))
+    uv = float(sc.findtext(f"{ns}resolution") or sc.findtext(f"{ns}signalresolution"))
+    labels = pw.get("leadlabels", "").split()[: int(pw.get("numberofleads", "0"))] or STD12
+    labels = [CANON.get(l.upper(), l) for l in labels]
+    assert (pw.get("compressmethod") or pw.get("compression")) == "XLI"
+    c = xli(base64.b64decode(pw.text), len(labels))
+    for t in range(len(c[0])):
+        i, ii = c[0][t], c[1][t]
+        c[2][t] = iii = ii - i - c[2][t]
+        c[3][t] = -c[3][t] - (i + ii) // 2
+        c[4][t] = (i - iii) // 2 - c[4][t]
+        c[5][t] = (ii + iii) // 2 - c[5][t]
+    return summary(fs, labels, [[v * uv / 1000.0 for v in lead] for lead in c])
+
+
 def edf(path):
     """EDF: header scaling applied as written; dimension mV (this file)."""
     with open(path, "rb") as f:
@@ -133,6 +207,11 @@ def main():
         "hl7_aecg/Example aECG.xml": hl7,
         "hl7_aecg/ad4d3d80-d165_1-04_converted.xml": hl7,
         "edf/0000050.ECG.edf": edf,
+        "philips_xml/129DYPRG.XML": philips,
+        "philips_xml/129ECORG.XML": philips,
+        "philips_xml/3191723_ZZDEMOPTONLY_1-04_orig.xml": philips,
+        "philips_xml/ad4d3d80-d165_1-04_orig.xml": philips,
+        "philips_xml/deid_3.xml": philips,
     }
     out = {"unit": "mV", "generator": "tools/make_clinical_fixture.py", "files": {}}
     for rel, fn in files.items():

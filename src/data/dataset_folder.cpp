@@ -1,7 +1,7 @@
 // Generic folder adapter: every WFDB / Challenge record (.hea, whatever its name) under the
 // source folder, every .mat without a .hea (original CPSC MAT v5), every .edf (EDF/EDF+C), every
-// .dcm (DICOM ECG waveform) and every .xml (read_any_record picks GE MUSE or HL7 aECG by the root element; any other XML,
-// e.g. Philips, becomes a skip entry naming the reason), sorted by path. .csv files are not
+// .dcm (DICOM ECG waveform) and every .xml (read_any_record picks GE MUSE, HL7 aECG or Philips
+// by the root element; any other XML becomes a skip entry naming the reason), sorted by path. .csv files are not
 // records here: the folder may hold the labels CSV, and a CSV ECG has no rate of its own.
 // Optional --labels CSV: an id column ("id", "record" or else the first column) matching the
 // record name, an optional "report"/"text" column (cleaned like every report), and any other

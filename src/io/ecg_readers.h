@@ -6,6 +6,7 @@
 //   CPSC 2018:   original MATLAB v5 <rec>.mat (zlib), struct ECG with .data (12 × n, mV)
 //   GE MUSE XML: <RestingECG>, Rhythm waveform, base64 int16; III/aVR/aVL/aVF derived
 //   HL7 aECG:    <AnnotatedECG>, RHYTHM series, SLIST_PQ digits × scale + origin
+//   Philips XML: <restingecgdata> (SierraECG 1.03 / PhilipsECG 1.04), XLI-compressed or raw
 //   DICOM:       12-lead ECG waveform object (DCMTK), the ORIGINAL multiplex group
 //   EDF / EDF+C: int16 data records, header scaling (physical min/max over digital min/max)
 //   CSV:         header row of lead names, one column per lead; rate and unit from the caller
@@ -38,6 +39,10 @@ EcgRecord read_hl7_aecg(const std::string& path);
 // physical dimension is uV/mV/V. No Debian library decodes EDF: the reader is our own.
 EcgRecord read_edf(const std::string& path);
 
+// Reads a Philips SierraECG / PhilipsECG XML file: parsedwaveforms (XLI or uncompressed), mV,
+// with the limb leads III, aVR, aVL, aVF reconstructed from their stored residuals.
+EcgRecord read_philips_xml(const std::string& path);
+
 // Reads a DICOM ECG waveform object (via DCMTK): the first ORIGINAL multiplex group, in mV.
 EcgRecord read_dicom_ecg(const std::string& path);
 
@@ -60,7 +65,7 @@ struct RecordReadOptions {
 // ".mat" with a .hea beside it → Challenge; ".mat" without → CPSC MAT v5; ".edf" → EDF;
 // ".dcm" → DICOM waveform;
 // ".csv" → CSV (options.csv_fs required); ".xml" → by root element: <RestingECG> MUSE,
-// <AnnotatedECG> HL7 aECG (<restingecgdata>, Philips XLI-compressed, is refused: not supported).
+// <AnnotatedECG> HL7 aECG, <restingecgdata> Philips.
 EcgRecord read_any_record(const std::string& path, const RecordReadOptions& options = {});
 
 }  // namespace cgdmer

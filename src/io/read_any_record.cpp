@@ -35,10 +35,9 @@ EcgRecord read_any_record(const std::string& path, const RecordReadOptions& opti
     const std::string root = xml_root_name(path);
     if (root == "RestingECG") return read_muse_xml(path);
     if (root == "AnnotatedECG") return read_hl7_aecg(path);
-    if (root == "restingecgdata")
-      throw FormatError(path, "Philips PageWriter XML (XLI-compressed waveforms) is not supported yet");
+    if (root == "restingecgdata") return read_philips_xml(path);
     throw FormatError(path, "unrecognised XML ECG: root element <" + root +
-                                ">, expected <RestingECG> (GE MUSE) or <AnnotatedECG> (HL7 aECG)");
+                                ">, expected <RestingECG> (GE MUSE), <AnnotatedECG> (HL7 aECG) or <restingecgdata> (Philips)");
   }
   if (fs::is_regular_file(path + ".hea", ec)) return read_wfdb_record(path + ".hea");
   if (!fs::exists(p, ec)) throw IoError(path, "no such record (no file, and no .hea beside it)");
