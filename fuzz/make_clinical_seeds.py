@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Seeds for the clinical-format fuzz targets (fuzz_muse_xml, fuzz_hl7_aecg, fuzz_edf,
-fuzz_csv_record, fuzz_dicom_ecg), cut from the real files in ../shared/data/clinical_formats/ (standard library
+fuzz_csv_record, fuzz_dicom_ecg, fuzz_philips_xml, fuzz_xli), cut from the real files in ../shared/data/clinical_formats/ (standard library
 only, so it runs without the numpy/scipy that fuzz/make_seeds.py needs).
 
 Run from the repository root:  /usr/bin/python3 fuzz/make_clinical_seeds.py
@@ -129,6 +129,66 @@ def dicom_seed(leads):
     return b"\0" * 128 + b"DICM" + meta + body
 
 
+def xli_encode(leads):
+    """XLI payload for int16 leads (inverse of the decoder in src/io/xli_codec.cpp): second-order
+    differences, high-byte half then low-byte half, and an LZW stream of literal codes only
+    (valid: the decoder's dictionary grows but is never referenced), end code 1023, padding."""
+    out = b""
+    for v in leads:
+        n = len(v)
+        first = 2 * v[1] - v[0] - v[2]
+        d = [v[0], v[1]] + [2 * v[j] - v[j - 1] - v[j + 1] + 64 for j in range(2, n - 1)] + [0]
+        raw = struct.pack(">%dh" % n, *d)
+        b = raw[0::2] + raw[1::2]
+        bits = "".join(format(c, "010b") for c in list(b) + [1023]) + "0" * 32
+        bits += "0" * (-len(bits) % 8)
+        chunk = bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8))
+        out += struct.pack("<ihh", len(chunk), 0, first) + chunk
+    return out
+
+
+def philips_seed(rel, xli_counts=None):
+    """The file's structure with every element except the rhythm's metadata dropped, and its
+    XLI payload replaced by the first 16 stored values of each lead, re-encoded."""
+    root = ET.parse(os.path.join(DATA, rel)).getroot()
+    ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
+    if ns:
+        ET.register_namespace("", ns[1:-1])
+    for child in list(root):
+        if child.tag.replace(ns, "") not in ("documentinfo", "dataacquisition", "interpretations", "waveforms"):
+            root.remove(child)
+    da = root.find(ns + "dataacquisition")
+    for child in list(da):
+        if child.tag.replace(ns, "") != "signalcharacteristics":
+            da.remove(child)
+    interp = root.find(ns + "interpretations")
+    for it in list(interp)[1:]:
+        interp.remove(it)
+    for child in list(interp.find(ns + "interpretation")):
+        if child.tag.replace(ns, "") not in ("severity", "statement"):
+            interp.find(ns + "interpretation").remove(child)
+    wf = root.find(ns + "waveforms")
+    for child in list(wf):
+        if child.tag.replace(ns, "") != "parsedwaveforms":
+            wf.remove(child)
+    pw = wf.find(ns + "parsedwaveforms")
+    pw.text = base64.b64encode(xli_encode(xli_counts)).decode()
+    pw.set("durationperchannel", str(N * 1000 // int(root.find(f"{ns}dataacquisition/{ns}signalcharacteristics/{ns}samplingrate").text)))
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def philips_stored_values(rel, n_leads=12):
+    """First N stored (pre-reconstruction) values per lead, decoded with the fixture tool's XLI
+    decoder (tools/make_clinical_fixture.py)."""
+    import sys
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import make_clinical_fixture as fx
+    root = ET.parse(os.path.join(DATA, rel)).getroot()
+    ns = root.tag.split("}")[0] + "}" if root.tag.startswith("{") else ""
+    pw = root.find(f"{ns}waveforms/{ns}parsedwaveforms")
+    return [lead[:N] for lead in fx.xli(base64.b64decode(pw.text), n_leads)]
+
+
 def main():
     put("fuzz_muse_xml", "muse_sinus_3leads.xml", muse_seed("muse_xml/muse-sinus.xml", {"I", "II", "V1"}))
     put("fuzz_muse_xml", "example1_2leads.xml", muse_seed("muse_xml/example1.xml", {"I", "II"}))
@@ -145,6 +205,11 @@ def main():
             digits[code] = [int(v) for v in d.text.split()[:N]]
     put("fuzz_dicom_ecg", "hl7_example_2leads.dcm",
         dicom_seed([("Lead I (Einthoven)", digits["MDC_ECG_LEAD_I"]), ("Lead II", digits["MDC_ECG_LEAD_II"])]))
+    for rel, name in [("philips_xml/129DYPRG.XML", "sierra_103_12leads.xml"),
+                      ("philips_xml/deid_3.xml", "philips_104_12leads.xml")]:
+        put("fuzz_philips_xml", name, philips_seed(rel, philips_stored_values(rel)))
+    put("fuzz_xli", "ad4d3d80_12leads.xli",
+        xli_encode(philips_stored_values("philips_xml/ad4d3d80-d165_1-04_orig.xml")))
     put("fuzz_edf", "contec_8records.edf", edf_seed("edf/0000050.ECG.edf", 8))
     rows = open(os.path.join(DATA, "edf/reference/0000050.ECG.csv")).read().splitlines()[:N]
     put("fuzz_csv_record", "contec_limb_uv.csv",

@@ -1,5 +1,5 @@
 // Replays the clinical-format fuzz targets' seeds (fuzz/corpus/fuzz_{muse_xml,hl7_aecg,edf,
-// csv_record,dicom_ecg}/) and any regression inputs (tests/io/fuzz_regressions/<target>/) through the same
+// csv_record,dicom_ecg,philips_xml,xli}/) and any regression inputs (tests/io/fuzz_regressions/<target>/) through the same
 // harness code, in the normal test binary. Seeds must also read cleanly with the real reader
 // (they are valid files cut from the shared data by fuzz/make_clinical_seeds.py), so a reader
 // change that starts refusing valid input fails here too.
@@ -24,6 +24,15 @@
 #define LLVMFuzzerTestOneInput fuzz_dicom_ecg
 #include "../../fuzz/fuzz_dicom_ecg.cpp"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_philips_xml
+#include "../../fuzz/fuzz_philips_xml.cpp"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_xli
+#include "../../fuzz/fuzz_xli.cpp"
+#undef LLVMFuzzerTestOneInput
+
+#include "io/base64.h"
+#include "io/xml_doc.h"
 
 namespace {
 
@@ -91,6 +100,32 @@ TEST(ClinicalFuzzReplay, DicomEcg) {
   EXPECT_EQ(d.fs, 500.0);
   for (int l = 0; l < 2; ++l)
     for (int t = 0; t < 16; ++t) EXPECT_EQ(d.lead(l)[t], h.lead(l)[t]) << l << "," << t;
+}
+TEST(ClinicalFuzzReplay, PhilipsXml) {
+  EXPECT_GE(replay("fuzz_philips_xml", fuzz_philips_xml), 2);
+  seeds_read_cleanly("fuzz_philips_xml", [](const std::string& p) { return cgdmer::read_philips_xml(p); });
+}
+TEST(ClinicalFuzzReplay, XliSeedRoundTripsTheRealFile) {
+  EXPECT_GE(replay("fuzz_xli", fuzz_xli), 1);
+  // The seed is fuzz/make_clinical_seeds.py's XLI encoding of the first 16 stored values of each
+  // lead of ad4d3d80-d165_1-04_orig.xml: our decoder must give exactly those values from both.
+  std::ifstream in(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/fuzz_xli/ad4d3d80_12leads.xli", std::ios::binary);
+  const std::string seed((std::istreambuf_iterator<char>(in)), {});
+  const auto small = cgdmer::xli_decode(std::vector<std::uint8_t>(seed.begin(), seed.end()), 16, "seed");
+  const std::string real_path =
+      std::string(CGDMER_SHARED_DIR) + "/data/clinical_formats/philips_xml/ad4d3d80-d165_1-04_orig.xml";
+  const cgdmer::XmlDoc doc = cgdmer::XmlDoc::read_file(real_path);
+  const auto payload = cgdmer::base64_decode(cgdmer::xml_text(
+      cgdmer::xml_child(cgdmer::xml_child(doc.root(), "waveforms"), "parsedwaveforms")));
+  ASSERT_TRUE(payload.has_value());
+  const auto real = cgdmer::xli_decode(*payload, 12, real_path);
+  ASSERT_EQ(small.size(), 12u);
+  ASSERT_EQ(real.size(), 12u);
+  for (std::size_t l = 0; l < 12; ++l) {
+    ASSERT_EQ(small[l].size(), 16u);
+    ASSERT_EQ(real[l].size(), 5500u);
+    for (std::size_t t = 0; t < 16; ++t) EXPECT_EQ(small[l][t], real[l][t]) << l << "," << t;
+  }
 }
 TEST(ClinicalFuzzReplay, CsvRecord) { EXPECT_GE(replay("fuzz_csv_record", fuzz_csv_record), 2); }
 
