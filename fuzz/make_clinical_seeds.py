@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Seeds for the clinical-format fuzz targets (fuzz_muse_xml, fuzz_hl7_aecg, fuzz_edf,
-fuzz_csv_record, fuzz_dicom_ecg, fuzz_philips_xml, fuzz_xli), cut from the real files in ../shared/data/clinical_formats/ (standard library
+fuzz_csv_record, fuzz_dicom_ecg, fuzz_philips_xml, fuzz_xli, fuzz_scp_ecg), cut from the real files in ../shared/data/clinical_formats/ (standard library
 only, so it runs without the numpy/scipy that fuzz/make_seeds.py needs).
 
 Run from the repository root:  /usr/bin/python3 fuzz/make_clinical_seeds.py
@@ -189,6 +189,63 @@ def philips_stored_values(rel, n_leads=12):
     return [lead[:N] for lead in fx.xli(base64.b64decode(pw.text), n_leads)]
 
 
+def crc_ccitt(data):
+    crc = 0xFFFF
+    for c in data:
+        crc ^= c << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
+            crc &= 0xFFFF
+    return crc
+
+
+def scp_seed(lead_ids, counts, avm_nv, interval_us, huffman):
+    """A minimal SCP-ECG record (sections 0, 2 when Huffman, 3, 6; CRCs computed): `counts` per
+    lead, stored raw int16 or as second differences in the standard's default Huffman table."""
+    def section(sid, body):
+        head = struct.pack("<HIBB", sid, 16 + len(body), 20, 20) + b"SCPECG"
+        raw = head + body
+        return struct.pack("<H", crc_ccitt(raw)) + raw
+
+    def huff(v):
+        d = [v[0], v[1]] + [v[i] - 2 * v[i - 1] + v[i - 2] for i in range(2, len(v))]
+        bits = ""
+        for x in d:
+            if x == 0:
+                bits += "0"
+            elif -8 <= x <= 8:
+                bits += "1" * abs(x) + "0" + ("1" if x < 0 else "0")
+            elif -128 <= x <= 127:
+                bits += "1111111110" + format(x & 0xFF, "08b")
+            else:
+                bits += "1111111111" + format(x & 0xFFFF, "016b")
+        bits += "0" * (-len(bits) % 8)
+        return bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits), 8))
+
+    n = len(counts[0])
+    s3 = struct.pack("<BB", len(lead_ids), 0x04 | (len(lead_ids) << 3 & 0xF8))
+    s3 += b"".join(struct.pack("<IIB", 1, n, i) for i in lead_ids)
+    data = [huff(v) if huffman else struct.pack("<%dh" % n, *v) for v in counts]
+    s6 = struct.pack("<HHBB", avm_nv, interval_us, 2 if huffman else 0, 0)
+    s6 += b"".join(struct.pack("<H", len(d)) for d in data) + b"".join(data)
+    bodies = [(3, s3), (6, s6)]
+    if huffman:
+        bodies.insert(0, (2, struct.pack("<H", 19999)))
+    secs = [(sid, section(sid, body)) for sid, body in bodies]
+    s0_len = 16 + 10 * 12
+    index, ptrs = 6 + s0_len + 1, struct.pack("<HII", 0, s0_len, 7)
+    placed = dict()
+    for sid, raw in secs:
+        placed[sid] = (len(raw), index)
+        index += len(raw)
+    for sid in range(1, 12):
+        length, idx = placed.get(sid, (0, 0))
+        ptrs += struct.pack("<HII", sid, length, idx)
+    record = section(0, ptrs) + b"".join(raw for _, raw in secs)
+    body = struct.pack("<I", 6 + len(record)) + record
+    return struct.pack("<H", crc_ccitt(body)) + body
+
+
 def main():
     put("fuzz_muse_xml", "muse_sinus_3leads.xml", muse_seed("muse_xml/muse-sinus.xml", {"I", "II", "V1"}))
     put("fuzz_muse_xml", "example1_2leads.xml", muse_seed("muse_xml/example1.xml", {"I", "II"}))
@@ -210,6 +267,12 @@ def main():
         put("fuzz_philips_xml", name, philips_seed(rel, philips_stored_values(rel)))
     put("fuzz_xli", "ad4d3d80_12leads.xli",
         xli_encode(philips_stored_values("philips_xml/ad4d3d80-d165_1-04_orig.xml")))
+    order = ["MDC_ECG_LEAD_I", "MDC_ECG_LEAD_II", "MDC_ECG_LEAD_V1", "MDC_ECG_LEAD_AVR"]
+    put("fuzz_scp_ecg", "hl7_example_huffman.scp",
+        scp_seed([1, 2, 3, 62], [digits[c] for c in order], 2500, 2000, True))
+    rows = [r.split(",") for r in open(os.path.join(DATA, "edf/reference/0000050.ECG.csv")).read().splitlines()[:N]]
+    put("fuzz_scp_ecg", "contec_raw.scp",
+        scp_seed([1, 2, 61], [[int(r[c]) for r in rows] for c in range(3)], 5000, 1250, False))
     put("fuzz_edf", "contec_8records.edf", edf_seed("edf/0000050.ECG.edf", 8))
     rows = open(os.path.join(DATA, "edf/reference/0000050.ECG.csv")).read().splitlines()[:N]
     put("fuzz_csv_record", "contec_limb_uv.csv",

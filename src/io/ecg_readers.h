@@ -8,6 +8,7 @@
 //   HL7 aECG:    <AnnotatedECG>, RHYTHM series, SLIST_PQ digits × scale + origin
 //   Philips XML: <restingecgdata> (SierraECG 1.03 / PhilipsECG 1.04), XLI-compressed or raw
 //   DICOM:       12-lead ECG waveform object (DCMTK), the ORIGINAL multiplex group
+//   SCP-ECG:     sections 0/2/3/6, default or one custom Huffman table, 0/1/2 differences
 //   EDF / EDF+C: int16 data records, header scaling (physical min/max over digital min/max)
 //   CSV:         header row of lead names, one column per lead; rate and unit from the caller
 // Every reader returns samples in mV (units "mV"), lead-major (see ecg_record.h). Leads a file
@@ -46,6 +47,10 @@ EcgRecord read_philips_xml(const std::string& path);
 // Reads a DICOM ECG waveform object (via DCMTK): the first ORIGINAL multiplex group, in mV.
 EcgRecord read_dicom_ecg(const std::string& path);
 
+// Reads an SCP-ECG file (hand-written): the rhythm data of section 6, in mV. Reference-beat
+// subtraction and bimodal compression are refused.
+EcgRecord read_scp_ecg(const std::string& path);
+
 // Plain CSV: the numbers' unit (the file cannot say).
 enum class CsvUnits { kMillivolts, kMicrovolts };
 class CsvTable;
@@ -63,7 +68,7 @@ struct RecordReadOptions {
 
 // Dispatch on the path: ".hea" (or a record name with a .hea beside it) → WFDB/Challenge;
 // ".mat" with a .hea beside it → Challenge; ".mat" without → CPSC MAT v5; ".edf" → EDF;
-// ".dcm" → DICOM waveform;
+// ".dcm" → DICOM waveform; ".scp" → SCP-ECG;
 // ".csv" → CSV (options.csv_fs required); ".xml" → by root element: <RestingECG> MUSE,
 // <AnnotatedECG> HL7 aECG, <restingecgdata> Philips.
 EcgRecord read_any_record(const std::string& path, const RecordReadOptions& options = {});

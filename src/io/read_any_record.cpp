@@ -26,6 +26,7 @@ EcgRecord read_any_record(const std::string& path, const RecordReadOptions& opti
   if (ext == ".dat" && fs::is_regular_file(hea, ec)) return read_wfdb_record(hea.string());
   if (ext == ".edf") return read_edf(path);
   if (ext == ".dcm") return read_dicom_ecg(path);
+  if (ext == ".scp") return read_scp_ecg(path);
   if (ext == ".csv") {
     if (!(options.csv_fs > 0))
       throw FormatError(path, "a CSV record carries no sample rate: give it (RecordReadOptions::csv_fs)");
@@ -41,7 +42,7 @@ EcgRecord read_any_record(const std::string& path, const RecordReadOptions& opti
   }
   if (fs::is_regular_file(path + ".hea", ec)) return read_wfdb_record(path + ".hea");
   if (!fs::exists(p, ec)) throw IoError(path, "no such record (no file, and no .hea beside it)");
-  throw FormatError(path, "unrecognised record file: expected .hea, .mat, .edf, .dcm, .xml (MUSE / HL7 aECG) or .csv");
+  throw FormatError(path, "unrecognised record file: expected .hea, .mat, .edf, .dcm, .scp, .xml (MUSE / HL7 aECG) or .csv");
 }
 
 }  // namespace cgdmer

@@ -1,5 +1,5 @@
 // Replays the clinical-format fuzz targets' seeds (fuzz/corpus/fuzz_{muse_xml,hl7_aecg,edf,
-// csv_record,dicom_ecg,philips_xml,xli}/) and any regression inputs (tests/io/fuzz_regressions/<target>/) through the same
+// csv_record,dicom_ecg,philips_xml,xli,scp_ecg}/) and any regression inputs (tests/io/fuzz_regressions/<target>/) through the same
 // harness code, in the normal test binary. Seeds must also read cleanly with the real reader
 // (they are valid files cut from the shared data by fuzz/make_clinical_seeds.py), so a reader
 // change that starts refusing valid input fails here too.
@@ -29,6 +29,9 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_xli
 #include "../../fuzz/fuzz_xli.cpp"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_scp_ecg
+#include "../../fuzz/fuzz_scp_ecg.cpp"
 #undef LLVMFuzzerTestOneInput
 
 #include "io/base64.h"
@@ -126,6 +129,20 @@ TEST(ClinicalFuzzReplay, XliSeedRoundTripsTheRealFile) {
     ASSERT_EQ(real[l].size(), 5500u);
     for (std::size_t t = 0; t < 16; ++t) EXPECT_EQ(small[l][t], real[l][t]) << l << "," << t;
   }
+}
+TEST(ClinicalFuzzReplay, ScpEcg) {
+  EXPECT_GE(replay("fuzz_scp_ecg", fuzz_scp_ecg), 2);
+  seeds_read_cleanly("fuzz_scp_ecg", [](const std::string& p) { return cgdmer::read_scp_ecg(p); });
+  // The Huffman seed holds the HL7 example's first 16 digits of I, II, V1, aVR (2.5 µV) encoded as
+  // second differences by fuzz/make_clinical_seeds.py: an independent encoder for our decoder.
+  const cgdmer::EcgRecord s =
+      cgdmer::read_scp_ecg(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/fuzz_scp_ecg/hl7_example_huffman.scp");
+  const cgdmer::EcgRecord h = cgdmer::read_hl7_aecg(
+      std::string(CGDMER_SHARED_DIR) + "/data/clinical_formats/hl7_aecg/Example aECG.xml");
+  ASSERT_EQ(s.lead_names, (std::vector<std::string>{"I", "II", "V1", "aVR"}));
+  const int in_hl7[] = {0, 1, 2, 9};  // I, II, V1, ..., aVR in the aECG's order
+  for (int l = 0; l < 4; ++l)
+    for (int t = 0; t < 16; ++t) EXPECT_EQ(s.lead(l)[t], h.lead(in_hl7[l])[t]) << l << "," << t;
 }
 TEST(ClinicalFuzzReplay, CsvRecord) { EXPECT_GE(replay("fuzz_csv_record", fuzz_csv_record), 2); }
 

@@ -249,6 +249,64 @@ TEST(ClinicalPhilips, DefectiveEcgKeepsItsStatement) {
   EXPECT_NE(r.comment_value("Format").find("SierraECG 1.03"), std::string::npos);
 }
 
+// ---- SCP-ECG ---------------------------------------------------------------------------
+
+TEST(ClinicalScp, ExampleEqualsTheHl7ExampleSampleForSample) {
+  // ECG Toolkit's SCP export of the HL7 example: default Huffman, second differences, AVM 2500 nV,
+  // leads I, II, V1–V6, III, aVR, aVL, aVF, 5000 samples at 500 Hz; the same digits as the aECG.
+  const EcgRecord s = read_any_record(shared_data(kDir + "scp_ecg/Example.scp"));
+  const EcgRecord h = read_hl7_aecg(shared_data(kDir + "hl7_aecg/Example aECG.xml"));
+  EXPECT_EQ(s.fs, 500.0);
+  ASSERT_EQ(s.lead_names, h.lead_names);
+  ASSERT_EQ(s.n_samples, h.n_samples);
+  for (int l = 0; l < s.n_leads; ++l) {
+    SCOPED_TRACE(s.lead_names[std::size_t(l)]);
+    for (std::int64_t t = 0; t < s.n_samples; ++t) ASSERT_EQ(s.lead(l)[t], h.lead(l)[t]) << t;
+  }
+}
+
+TEST(ClinicalScp, ContecRawEqualsTheCsvForTheSamplesItHolds) {
+  // Raw int16 (no section 2), AVM 5000 nV, 800 Hz. Section 3 says 37855 samples per lead but the
+  // byte counts saturate at 65534: 32767 samples, equal to the first 32767 CSV rows (counts).
+  const EcgRecord s = read_scp_ecg(shared_data(kDir + "scp_ecg/0000050.ECG.scp"));
+  EXPECT_EQ(s.fs, 800.0);
+  ASSERT_EQ(s.n_samples, 32767);
+  EXPECT_NE(s.comment_value("Note").find("declares 37855"), std::string::npos);
+  const CsvTable ref = CsvTable::parse("I,II,III,aVR,aVL,aVF,V1,V2,V3,V4,V5,V6\n" +
+                                           read_file(shared_data(kDir + "edf/reference/0000050.ECG.csv")),
+                                       "0000050.ECG.csv");
+  ASSERT_EQ(s.lead_names, ref.header());
+  for (int l = 0; l < 12; ++l) {
+    SCOPED_TRACE(s.lead_names[std::size_t(l)]);
+    for (std::int64_t t = 0; t < s.n_samples; ++t) {
+      const std::string& cell = ref.at(std::size_t(t), l);
+      ASSERT_EQ(s.lead(l)[t], float((cell.empty() ? 0 : std::stoi(cell)) * 5e-3)) << t;
+    }
+  }
+}
+
+TEST(ClinicalScp, WelchAllynFirstDifferencesAndUnusualLeadSet) {
+  // No published decode; what the headers say: 8 leads I, II, V3R, V1, V2, V4, V6, V7 (the other
+  // file: I, II, V1–V6), 6000 samples, 1667 µs (600 Hz), AVM 3750 nV; CRCs verified on reading.
+  // A wrong Huffman or difference decode drifts or explodes: values must stay within ±10 mV.
+  const std::vector<std::pair<std::string, std::vector<std::string>>> files = {
+      {"scp_ecg/ECG_20060620_112352_ANON000002.SCP", {"I", "II", "V3R", "V1", "V2", "V4", "V6", "V7"}},
+      {"scp_ecg/ECG_20070321_110542_ANON000004.SCP", {"I", "II", "V1", "V2", "V3", "V4", "V5", "V6"}}};
+  for (const auto& [f, leads] : files) {
+    SCOPED_TRACE(f);
+    const EcgRecord r = read_any_record(shared_data(kDir + f));
+    EXPECT_EQ(r.lead_names, leads);
+    EXPECT_EQ(r.n_samples, 6000);
+    EXPECT_EQ(r.fs, 600.0);
+    for (int l = 0; l < r.n_leads; ++l) {
+      const auto [lo, hi] = std::minmax_element(r.lead(l), r.lead(l) + r.n_samples);
+      EXPECT_GT(*lo, -10.0f) << r.lead_names[std::size_t(l)];
+      EXPECT_LT(*hi, 10.0f) << r.lead_names[std::size_t(l)];
+      EXPECT_GT(*hi - *lo, 0.1f) << r.lead_names[std::size_t(l)];  // a real signal, not a constant
+    }
+  }
+}
+
 // ---- DICOM waveform ---------------------------------------------------------------------
 
 TEST(ClinicalDicom, PydicomPublishedValues) {
@@ -405,7 +463,7 @@ TEST(ClinicalPipeline, RecordsPreprocessLikeWfdbRecords) {
   // Same conventions as the WFDB reader: mV, standard lead names, so the MIMIC lead order
   // (case-insensitive) finds all 12 leads and the chain yields 12 × 5000 values in [0, 1].
   for (const std::string f : {"muse_xml/muse-sinus.xml", "hl7_aecg/Example aECG.xml", "edf/0000050.ECG.edf",
-                              "dicom_ecg/waveform_ecg.dcm"}) {
+                              "dicom_ecg/waveform_ecg.dcm", "philips_xml/deid_3.xml", "scp_ecg/Example.scp"}) {
     SCOPED_TRACE(f);
     const EcgRecord rec = read_any_record(shared_data(kDir + f));
     const std::vector<float> x = preprocess_record(rec, PreprocessOptions{});
@@ -417,14 +475,15 @@ TEST(ClinicalPipeline, RecordsPreprocessLikeWfdbRecords) {
   }
 }
 
-TEST(ClinicalPipeline, FolderDatasetListsEdfDicomAndXmlButNotCsv) {
+TEST(ClinicalPipeline, FolderDatasetListsEdfDicomScpAndXmlButNotCsv) {
   PrepareOptions o;
   o.src = shared_data("clinical_formats");
   const DatasetPlan plan = plan_folder(o);
   std::vector<std::string> names;
   for (const auto& it : plan.items) names.push_back(std::filesystem::path(it.path).filename().string());
   for (const std::string want : {"example1.xml", "muse-sinus.xml", "Example aECG.xml", "0000050.ECG.edf",
-                                 "129DYPRG.XML", "muse-sinus.hea", "Example.dcm"})
+                                 "129DYPRG.XML", "muse-sinus.hea", "Example.dcm", "Example.scp",
+                                 "ECG_20060620_112352_ANON000002.SCP"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
   for (const auto& n : names) EXPECT_NE(std::filesystem::path(n).extension(), ".csv") << n;
 }
@@ -505,6 +564,28 @@ TEST(ClinicalBadInput, Edf) {
     SCOPED_TRACE(c.name);
     write_file(dir / c.name, c.bytes);
     expect_format_error([&] { read_edf(dir / c.name); }, dir / c.name, c.problem);
+  }
+}
+
+TEST(ClinicalBadInput, Scp) {
+  const std::string good = read_file(shared_data(kDir + "scp_ecg/Example.scp"));
+  TempDir dir("clinical_bad_scp");
+  std::string flipped = good;
+  flipped[5000] = char(flipped[5000] ^ 0x10);  // inside section 6
+  std::string resized = good;
+  resized[2] = char(resized[2] + 1);
+  struct Case {
+    std::string name, bytes, problem;
+  } cases[] = {
+      {"tiny.scp", good.substr(0, 10), "too short"},
+      {"truncated.scp", good.substr(0, good.size() - 1), "record size 34144 does not match the file's 34143 bytes"},
+      {"size.scp", resized, "does not match the file's"},
+      {"crc.scp", flipped, "SCP record CRC mismatch"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    write_file(dir / c.name, c.bytes);
+    expect_format_error([&] { read_scp_ecg(dir / c.name); }, dir / c.name, c.problem);
   }
 }
 
