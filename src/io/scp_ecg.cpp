@@ -230,7 +230,7 @@ EcgRecord read_scp_ecg(const std::string& path) {
   if (bimodal) throw FormatError(path, "SCP bimodal compression is not supported");
   const std::vector<HuffCode> table = sec[2].present() ? read_tables(b, sec[2], path) : std::vector<HuffCode>{};
 
-  std::vector<std::vector<std::int32_t>> leads;
+  std::vector<std::vector<std::int64_t>> leads;
   std::size_t p = h6 + 6 + 2 * std::size_t(n_leads);
   for (int l = 0; l < n_leads; ++l) {
     const std::size_t n_bytes = u16(b, h6 + 6 + 2 * std::size_t(l));
@@ -245,13 +245,16 @@ EcgRecord read_scp_ecg(const std::string& path) {
     }
     p += n_bytes;
     if (v.empty()) throw FormatError(path, "SCP lead " + names[std::size_t(l)] + " holds no samples");
-    if (diff >= 1)  // undo first differences (second: twice, as x[i] = d[i] + 2x[i−1] − x[i−2])
-      for (std::size_t i = diff == 1 ? 1 : 2; i < v.size(); ++i)
-        v[i] = diff == 1 ? v[i] + v[i - 1] : v[i] + 2 * v[i - 1] - v[i - 2];
-    if (!leads.empty() && v.size() != leads.front().size())
-      throw FormatError(path, "SCP lead " + names[std::size_t(l)] + " holds " + std::to_string(v.size()) + " samples, lead " +
+    // Undo the differences in int64: integrating a corrupt file's second differences over
+    // 65535 × 8 samples can exceed int32 (|x| < 2^16 · n² < 2^55 stays exact).
+    std::vector<std::int64_t> x(v.begin(), v.end());
+    if (diff >= 1)  // first: x[i] = d[i] + x[i−1]; second: x[i] = d[i] + 2x[i−1] − x[i−2]
+      for (std::size_t i = diff == 1 ? 1 : 2; i < x.size(); ++i)
+        x[i] = diff == 1 ? x[i] + x[i - 1] : x[i] + 2 * x[i - 1] - x[i - 2];
+    if (!leads.empty() && x.size() != leads.front().size())
+      throw FormatError(path, "SCP lead " + names[std::size_t(l)] + " holds " + std::to_string(x.size()) + " samples, lead " +
                                   names.front() + " " + std::to_string(leads.front().size()));
-    leads.push_back(std::move(v));
+    leads.push_back(std::move(x));
   }
 
   EcgRecord rec;
@@ -265,7 +268,7 @@ EcgRecord read_scp_ecg(const std::string& path) {
   const double mv = avm * 1e-6;
   for (int l = 0; l < n_leads; ++l) {
     float* dst = rec.lead(l);
-    for (std::size_t t = 0; t < leads[std::size_t(l)].size(); ++t) dst[t] = float(leads[std::size_t(l)][t] * mv);
+    for (std::size_t t = 0; t < leads[std::size_t(l)].size(); ++t) dst[t] = float(double(leads[std::size_t(l)][t]) * mv);
   }
   rec.lead_names = names;
   rec.units.assign(std::size_t(n_leads), "mV");

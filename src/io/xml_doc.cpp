@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 
 #include "core/error.h"
 
@@ -55,6 +56,9 @@ std::string read_file_bytes(const std::string& path, std::size_t max_bytes) {
 
 XmlDoc XmlDoc::parse(const std::string& bytes, const std::string& path) {
   if (bytes.size() > std::size_t(INT32_MAX)) throw FormatError(path, "XML document larger than 2 GB");
+  // libxml2 wants xmlInitParser() once before threads parse concurrently (prepare's workers).
+  static std::once_flag init;
+  std::call_once(init, [] { xmlInitParser(); });
   xmlSetGenericErrorFunc(nullptr, silent);  // per thread in libxml2: set on every parse
   xmlResetLastError();
   xmlDoc* d = xmlReadMemory(bytes.data(), int(bytes.size()), nullptr, nullptr, kParseOptions);
