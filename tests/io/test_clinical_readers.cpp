@@ -488,6 +488,32 @@ TEST(ClinicalPipeline, FolderDatasetListsEdfDicomScpAndXmlButNotCsv) {
   for (const auto& n : names) EXPECT_NE(std::filesystem::path(n).extension(), ".csv") << n;
 }
 
+TEST(ClinicalPipeline, PrepareFolderOverTheClinicalFiles) {
+  // `cgdmer prepare --dataset folder` (the library call) over clinical_formats/ with 2 workers
+  // (libxml2 and DCMTK parse concurrently): every 12-lead file is written; the two Welch Allyn
+  // SCP files hold 8 leads (no III, aVR, aVL, aVF; one lacks V3, V5 too) and are skipped, named.
+  TempDir out("clinical_prepare");
+  PrepareOptions o;
+  o.dataset = "folder";
+  o.src = shared_data("clinical_formats");
+  o.out = out.str() + "/store";
+  o.jobs = 2;
+  o.progress = false;
+  const PrepareSummary s = prepare_dataset(o);
+  EXPECT_TRUE(s.complete);
+  EXPECT_EQ(s.records_seen, 18);  // 1 .hea, 10 .xml, 1 .edf, 2 .dcm, 4 .scp
+  EXPECT_EQ(s.records_written, 16);
+  std::ifstream in(o.out + "/summary.json");
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  std::vector<std::string> skipped;
+  for (const auto& sk : summary.at("skipped")) {
+    skipped.push_back(std::filesystem::path(sk.at("path").get<std::string>()).filename().string());
+    EXPECT_NE(sk.at("reason").get<std::string>().find("III"), std::string::npos) << sk.dump();
+  }
+  std::sort(skipped.begin(), skipped.end());
+  EXPECT_EQ(skipped, (std::vector<std::string>{"ECG_20060620_112352_ANON000002.SCP", "ECG_20070321_110542_ANON000004.SCP"}));
+}
+
 // ---- Bad input: each a FormatError naming the file and the problem -------------------------
 
 std::string replace_once(std::string s, const std::string& from, const std::string& to) {
