@@ -388,6 +388,60 @@ TEST(ClinicalEdf, MatchesContecCsvWithHeaderScaling) {
   EXPECT_NEAR(r.lead(0)[1] - r.lead(0)[0], -10 * gain, 1e-6);
 }
 
+// A small EDF(+) file: `labels` signals with `spr` samples per record each (an "EDF Annotations"
+// label gets a TAL-filled annotation channel), n_records records of 0.5 s, dimension uV, physical
+// −3200…3200 over digital −32000…32000 (0.1 µV per count); sample k of signal s is 10·s + k.
+std::string make_edf(const std::vector<std::string>& labels, const std::vector<int>& spr, int n_records,
+                     const std::string& reserved) {
+  auto pad = [](std::string v, std::size_t w) { v.resize(w, ' '); return v; };
+  const std::size_t ns = labels.size();
+  std::string h = pad("0", 8) + pad("X X X X", 80) + pad("Startdate 01-JAN-2020 X X X", 80) + "01.01.20" + "00.00.00" +
+                  pad(std::to_string(256 * (ns + 1)), 8) + pad(reserved, 44) + pad(std::to_string(n_records), 8) +
+                  pad("0.5", 8) + pad(std::to_string(ns), 4);
+  auto each = [&](auto f, std::size_t w) { for (std::size_t i = 0; i < ns; ++i) h += pad(f(i), w); };
+  each([&](std::size_t i) { return labels[i]; }, 16);
+  each([](std::size_t) { return std::string("AgAgCl electrode"); }, 80);
+  each([&](std::size_t i) { return labels[i] == "EDF Annotations" ? std::string() : std::string("uV"); }, 8);
+  each([](std::size_t) { return std::string("-3200"); }, 8);
+  each([](std::size_t) { return std::string("3200"); }, 8);
+  each([](std::size_t) { return std::string("-32000"); }, 8);
+  each([](std::size_t) { return std::string("32000"); }, 8);
+  each([](std::size_t) { return std::string(); }, 80);
+  each([&](std::size_t i) { return std::to_string(spr[i]); }, 8);
+  each([](std::size_t) { return std::string(); }, 32);
+  for (int r = 0; r < n_records; ++r)
+    for (std::size_t i = 0; i < ns; ++i)
+      for (int k = 0; k < spr[i]; ++k) {
+        const int v = labels[i] == "EDF Annotations" ? ('+' | ('0' << 8)) : int(10 * i) + r * spr[i] + k;
+        h += char(v & 0xFF);
+        h += char((v >> 8) & 0xFF);
+      }
+  return h;
+}
+
+TEST(ClinicalEdf, EdfPlusAnnotationsSkippedAndScalingApplied) {
+  TempDir dir("clinical_edfplus");
+  write_file(dir / "plus.edf", make_edf({"ECG I", "EDF Annotations", "ECG II"}, {4, 6, 4}, 3, "EDF+C"));
+  const EcgRecord r = read_edf(dir / "plus.edf");
+  EXPECT_EQ(r.lead_names, (std::vector<std::string>{"I", "II"}));  // "ECG " prefix dropped
+  EXPECT_EQ(r.fs, 8.0);                                           // 4 samples per 0.5 s record
+  ASSERT_EQ(r.n_samples, 12);
+  for (int t = 0; t < 12; ++t) {
+    EXPECT_FLOAT_EQ(r.lead(0)[t], float((0 + t) * 0.1 / 1000)) << t;   // counts × 0.1 µV, in mV
+    EXPECT_FLOAT_EQ(r.lead(1)[t], float((20 + t) * 0.1 / 1000)) << t;  // signal index 2 in the file
+  }
+  EXPECT_EQ(r.comment_value("Format"), "EDF+C");
+  write_file(dir / "rates.edf", make_edf({"I", "II"}, {4, 2}, 2, ""));
+  expect_format_error([&] { read_edf(dir / "rates.edf"); }, dir / "rates.edf", "different sample rates");
+  write_file(dir / "only_annotations.edf", make_edf({"EDF Annotations"}, {6}, 2, "EDF+C"));
+  expect_format_error([&] { read_edf(dir / "only_annotations.edf"); }, dir / "only_annotations.edf",
+                      "no signal besides annotations");
+  std::string unknown_length = make_edf({"I"}, {4}, 5, "");
+  unknown_length.replace(236, 8, "-1      ");  // "-1": a writer that never finished; the file decides
+  write_file(dir / "unknown.edf", unknown_length);
+  EXPECT_EQ(read_edf(dir / "unknown.edf").n_samples, 20);
+}
+
 // ---- CSV ----------------------------------------------------------------------------------
 
 TEST(ClinicalCsv, LeadsFromHeaderRateAndUnitsFromCaller) {
