@@ -87,7 +87,7 @@ def edf_seed(rel, n_records):
     return head + b[256 * (ns + 1): 256 * (ns + 1) + n_records * rec_bytes]
 
 
-def dicom_seed(leads):
+def dicom_seed(leads, units=None):
     """A minimal DICOM 12-lead ECG waveform object (explicit VR little endian), written by hand
     from the DICOM standard's element layout, holding `leads` = [(code meaning, [counts])] at
     500 Hz, 2.5 uV per count (the HL7 example's digits, which Example.dcm holds too)."""
@@ -108,12 +108,13 @@ def dicom_seed(leads):
         return el(group, elem, "SQ", b"".join(item(i) for i in items))
 
     channels = []
-    for meaning, _ in leads:
+    units = units or ["uV"] * len(leads)
+    for (meaning, _), unit in zip(leads, units):
         channels.append(
             seq(0x003A, 0x0208, [el(0x0008, 0x0100, "SH", "5.6.3-9-1") + el(0x0008, 0x0102, "SH", "SCPECG") +
                                  el(0x0008, 0x0104, "LO", meaning)]) +
             el(0x003A, 0x0210, "DS", "2.5") +
-            seq(0x003A, 0x0211, [el(0x0008, 0x0100, "SH", "uV") + el(0x0008, 0x0102, "SH", "UCUM")]) +
+            seq(0x003A, 0x0211, [el(0x0008, 0x0100, "SH", unit) + el(0x0008, 0x0102, "SH", "UCUM")]) +
             el(0x003A, 0x0212, "DS", "1") + el(0x003A, 0x0213, "DS", "0"))
     n = len(leads[0][1])
     data = b"".join(struct.pack("<%dh" % len(leads), *[l[1][t] for l in leads]) for t in range(n))
@@ -262,6 +263,10 @@ def main():
             digits[code] = [int(v) for v in d.text.split()[:N]]
     put("fuzz_dicom_ecg", "hl7_example_2leads.dcm",
         dicom_seed([("Lead I (Einthoven)", digits["MDC_ECG_LEAD_I"]), ("Lead II", digits["MDC_ECG_LEAD_II"])]))
+    # A hemodynamic-style group: an ECG lead and two pressure channels of one source (mm[Hg]).
+    put("fuzz_dicom_ecg", "ecg_and_two_pressures.dcm",
+        dicom_seed([("Lead II", digits["MDC_ECG_LEAD_II"]), ("Pressure", list(range(16))),
+                    ("Pressure", list(range(100, 116)))], ["uV", "mm[Hg]", "mm[Hg]"]))
     for rel, name in [("philips_xml/129DYPRG.XML", "sierra_103_12leads.xml"),
                       ("philips_xml/deid_3.xml", "philips_104_12leads.xml")]:
         put("fuzz_philips_xml", name, philips_seed(rel, philips_stored_values(rel)))

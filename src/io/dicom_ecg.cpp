@@ -10,7 +10,9 @@
 //     (Einthoven)" → "I"), ChannelSensitivity × ChannelSensitivityCorrectionFactor per count in
 //     the ChannelSensitivityUnitsSequence unit (uV / mV), ChannelBaseline in that unit;
 //   WaveformData (5400,1010): samples interleaved by channel (sample-major).
-// Value = count × sensitivity × correction + baseline (as pydicom's multiplex_array), in mV.
+// Value = count × sensitivity × correction + baseline (as pydicom's multiplex_array), in mV for
+// voltage channels (uV / mV / V); a channel in another unit (pressure in a hemodynamic
+// waveform) keeps its unit, named in EcgRecord::units.
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcdict.h>
@@ -19,6 +21,7 @@
 #include <dcmtk/dcmdata/dcsequen.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <mutex>
@@ -65,11 +68,13 @@ std::string lead_name(const std::string& meaning, const std::string& code, int c
   return "channel " + std::to_string(channel + 1);
 }
 
-double to_millivolts(const std::string& unit, const std::string& where, const std::string& path) {
-  if (unit == "uV") return 1e-3;
+// Millivolts per unit of a voltage; 0 for any other quantity (a hemodynamic waveform's
+// pressure channel in mm[Hg]), which keeps its own unit.
+double to_millivolts(const std::string& unit) {
+  if (unit == "uV" || unit == "µV") return 1e-3;
   if (unit == "mV") return 1.0;
   if (unit == "V") return 1e3;
-  throw FormatError(path, where + ": unsupported sensitivity unit '" + unit + "' (expected uV or mV)");
+  return 0;
 }
 
 }  // namespace
@@ -155,16 +160,18 @@ EcgRecord read_dicom_ecg(const std::string& path) {
     const double corr = ds_value(ch, DCM_ChannelSensitivityCorrectionFactor, 1.0, where + " correction factor", path);
     const double base = ds_value(ch, DCM_ChannelBaseline, 0.0, where + " ChannelBaseline", path);
     const std::string unit = string_in_first_item(ch, DCM_ChannelSensitivityUnitsSequence, DCM_CodeValue).c_str();
-    const double mv = unit.empty() ? 1e-3 : to_millivolts(unit, where, path);  // absent: µV, the ECG norm
-    const std::string name = lead_name(string_in_first_item(ch, DCM_ChannelSourceSequence, DCM_CodeMeaning).c_str(),
-                                       string_in_first_item(ch, DCM_ChannelSourceSequence, DCM_CodeValue).c_str(), c);
-    for (const auto& n : rec.lead_names)
-      if (n == name) throw FormatError(path, "lead " + name + " appears twice in the waveform");
+    const double to_mv = unit.empty() ? 1e-3 : to_millivolts(unit);  // absent: µV, the ECG norm
+    const double scale = to_mv > 0 ? to_mv : 1.0;
+    std::string name = lead_name(string_in_first_item(ch, DCM_ChannelSourceSequence, DCM_CodeMeaning).c_str(),
+                                 string_in_first_item(ch, DCM_ChannelSourceSequence, DCM_CodeValue).c_str(), c);
+    // Two channels of one source (e.g. two pressure lines) keep both, told apart by position.
+    if (std::find(rec.lead_names.begin(), rec.lead_names.end(), name) != rec.lead_names.end())
+      name += " (channel " + std::to_string(c + 1) + ")";
     float* dst = rec.lead(c);
     for (std::uint32_t t = 0; t < n_samples; ++t)
-      dst[t] = float((raw[std::size_t(t) * n_ch + std::size_t(c)] * sens * corr + base) * mv);
+      dst[t] = float((raw[std::size_t(t) * n_ch + std::size_t(c)] * sens * corr + base) * scale);
     rec.lead_names.push_back(name);
-    rec.units.push_back("mV");
+    rec.units.push_back(to_mv > 0 ? "mV" : unit);
   }
   rec.comments.push_back("Format: DICOM waveform");
   return rec;

@@ -34,7 +34,7 @@ bool parse_number(const std::string& s, double& out) {
 
 // Factor from a physical-quantity unit to millivolts.
 double to_millivolts(const std::string& unit, const std::string& where, const std::string& path) {
-  if (unit == "uV") return 1e-3;
+  if (unit == "uV" || unit == "µV") return 1e-3;
   if (unit == "mV") return 1.0;
   if (unit == "V") return 1e3;
   if (unit == "nV") return 1e-6;

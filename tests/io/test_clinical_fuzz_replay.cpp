@@ -91,7 +91,7 @@ TEST(ClinicalFuzzReplay, Edf) {
   EXPECT_EQ(r.n_leads, 12);
 }
 TEST(ClinicalFuzzReplay, DicomEcg) {
-  EXPECT_GE(replay("fuzz_dicom_ecg", fuzz_dicom_ecg), 1);
+  EXPECT_GE(replay("fuzz_dicom_ecg", fuzz_dicom_ecg), 2);
   // The hand-written seed (fuzz/make_clinical_seeds.py) holds the HL7 example's first 16 digits
   // of leads I and II at 2.5 µV: the DICOM reader must give exactly the HL7 reader's values.
   const cgdmer::EcgRecord d =
@@ -103,6 +103,15 @@ TEST(ClinicalFuzzReplay, DicomEcg) {
   EXPECT_EQ(d.fs, 500.0);
   for (int l = 0; l < 2; ++l)
     for (int t = 0; t < 16; ++t) EXPECT_EQ(d.lead(l)[t], h.lead(l)[t]) << l << "," << t;
+  // Non-voltage channels keep their unit (count × 2.5 mm[Hg]); a repeated source name is kept,
+  // told apart by channel position.
+  const cgdmer::EcgRecord p =
+      cgdmer::read_dicom_ecg(std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/fuzz_dicom_ecg/ecg_and_two_pressures.dcm");
+  EXPECT_EQ(p.lead_names, (std::vector<std::string>{"II", "Pressure", "Pressure (channel 3)"}));
+  EXPECT_EQ(p.units, (std::vector<std::string>{"mV", "mm[Hg]", "mm[Hg]"}));
+  EXPECT_FLOAT_EQ(p.lead(1)[3], 7.5f);
+  EXPECT_FLOAT_EQ(p.lead(2)[3], 257.5f);
+  EXPECT_EQ(p.lead(0)[0], h.lead(1)[0]);
 }
 TEST(ClinicalFuzzReplay, PhilipsXml) {
   EXPECT_GE(replay("fuzz_philips_xml", fuzz_philips_xml), 2);
