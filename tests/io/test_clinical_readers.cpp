@@ -149,6 +149,30 @@ TEST(ClinicalMuse, MatchesEgmReferenceDecode) {
   }
 }
 
+TEST(ClinicalMuse, BraveheartKorsVcgOfExample1) {
+  // BRAVEHEART's test_braveheart.m reads example1.xml and checks the raw VCG (Kors regression
+  // matrix over I, II, V1–V6, mV) at samples 200 and 250 (1-based), tolerance 1e-7: published
+  // X, Y, Z, VM = -0.0810568, -0.0826672, 0.028792, 0.119302347 and -0.0834968, -0.105896,
+  // 0.043432, 0.141675746. Our decode gives them (float32 storage: 5e-7 tolerance).
+  const EcgRecord r = read_muse_xml(shared_data(kDir + "muse_xml/example1.xml"));
+  const double kors[3][8] = {{0.38, -0.07, -0.13, 0.05, -0.01, 0.14, 0.06, 0.54},
+                             {-0.07, 0.93, 0.06, -0.02, -0.05, 0.06, -0.17, 0.13},
+                             {0.11, -0.23, -0.43, -0.06, -0.14, -0.20, -0.11, 0.31}};
+  const char* leads[8] = {"I", "II", "V1", "V2", "V3", "V4", "V5", "V6"};
+  const struct {
+    int t;
+    double xyzm[4];
+  } published[] = {{199, {-0.0810568, -0.0826672, 0.028792, 0.119302347}},
+                   {249, {-0.0834968, -0.105896, 0.043432, 0.141675746}}};
+  for (const auto& p : published) {
+    double xyz[3] = {0, 0, 0};
+    for (int a = 0; a < 3; ++a)
+      for (int k = 0; k < 8; ++k) xyz[a] += kors[a][k] * r.lead(lead_index(r, leads[k]))[p.t];
+    for (int a = 0; a < 3; ++a) EXPECT_NEAR(xyz[a], p.xyzm[a], 5e-7) << "sample " << p.t + 1 << " axis " << a;
+    EXPECT_NEAR(std::sqrt(xyz[0] * xyz[0] + xyz[1] * xyz[1] + xyz[2] * xyz[2]), p.xyzm[3], 5e-7);
+  }
+}
+
 TEST(ClinicalMuse, MetadataComments) {
   const EcgRecord r = read_muse_xml(shared_data(kDir + "muse_xml/muse-sinus.xml"));
   EXPECT_EQ(r.comment_value("Age"), "43");
