@@ -14,7 +14,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-openmp libgloo-dev libgoogle-perftools-dev
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libbenchmark-dev
-  libcairo2-dev fonts-dejavu-core libmatio-dev libutf8proc-dev zlib1g-dev
+  libcairo2-dev fonts-dejavu-core libmatio-dev libutf8proc-dev zlib1g-dev libxml2-dev libdcmtk-dev
   python3-torch python3-sklearn python3-numpy python3-venv
 )
 

@@ -1,5 +1,9 @@
 // Generic folder adapter: every WFDB / Challenge record (.hea, whatever its name) under the
-// source folder and every .mat without a .hea (original CPSC MAT v5), sorted by path.
+// source folder, every .mat without a .hea (original CPSC MAT v5), every .edf (EDF/EDF+C),
+// .dcm (DICOM ECG waveform), .scp (SCP-ECG) and .xml file (read_any_record picks GE MUSE,
+// HL7 aECG or Philips by the root element; any other XML becomes a skip entry naming the
+// reason), sorted by path. .csv files are not records here: the folder may hold the labels
+// CSV, and a CSV ECG has no rate of its own.
 // Optional --labels CSV: an id column ("id", "record" or else the first column) matching the
 // record name, an optional "report"/"text" column (cleaned like every report), and any other
 // columns as 0/1 labels of the label set "labels" (class = column name).
@@ -22,6 +26,8 @@ DatasetPlan plan_folder(const PrepareOptions& o) {
   std::vector<std::string> files = find_files_with_suffix(o.src, ".hea");
   for (const auto& mat : find_files_with_suffix(o.src, ".mat"))
     if (!fs::exists(mat.substr(0, mat.size() - 4) + ".hea")) files.push_back(mat);
+  for (const char* ext : {".edf", ".EDF", ".dcm", ".DCM", ".scp", ".SCP", ".xml", ".XML"})
+    for (auto& f : find_files_with_suffix(o.src, ext)) files.push_back(std::move(f));
   std::sort(files.begin(), files.end());
 
   struct Row {
