@@ -36,6 +36,16 @@ Runner setup(CLI::App& app, const std::string& default_mode) {
   app.add_option("--ci-resamples", o->trust_resamples,
                  "bootstrap resamples of the per-class / macro metrics with 95 % CIs (0: skip them)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--leads", o->leads,
+                 "evaluate on a lead subset, e.g. --leads I II III aVR aVL aVF (limb) or --leads II: "
+                 "each record cut to these leads, encoded on their tokens only")
+      ->delimiter(',');
+  app.add_option_function<std::string>(
+         "--lead-input",
+         [o](const std::string& v) { o->zero_fill_absent = v == "zero-filled"; },
+         "with --leads: tokens (only the present leads' tokens, default) | zero-filled (a 12-lead "
+         "input whose other leads are 0, for comparison)")
+      ->check(CLI::IsMember({"tokens", "zero-filled"}));
   app.add_option("--random-init-draws", o->random_init_draws,
                  "random-init encoders to draw (seeds --seed, --seed+1, ...); with K > 1 results.md adds their mean ± sd")
       ->check(CLI::PositiveNumber);

@@ -154,4 +154,52 @@ std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptio
   return out;
 }
 
+std::vector<float> preprocess_record_subset(const EcgRecord& rec, const PreprocessOptions& o,
+                                            std::vector<int>* present) {
+  std::vector<std::string> held;
+  present->clear();
+  for (std::size_t i = 0; i < o.lead_order.size(); ++i) {
+    const std::string want = lower(o.lead_order[i]);
+    for (const auto& name : rec.lead_names)
+      if (lower(name) == want) {
+        held.push_back(o.lead_order[i]);
+        present->push_back(int(i));
+        break;
+      }
+  }
+  if (held.empty()) {
+    std::string have;
+    for (const auto& n : rec.lead_names) have += (have.empty() ? "" : ", ") + n;
+    throw FormatError(rec.path, "holds none of the model's leads (record has: " + have + ")");
+  }
+  PreprocessOptions sub = o;
+  sub.lead_order = held;
+  const std::vector<float> part = preprocess_record(rec, sub);  // (|held|, T)
+  const std::size_t T = std::size_t(o.target_samples);
+  std::vector<float> out(o.lead_order.size() * T, 0.0f);
+  for (std::size_t k = 0; k < held.size(); ++k)
+    std::copy(part.begin() + std::ptrdiff_t(k * T), part.begin() + std::ptrdiff_t((k + 1) * T),
+              out.begin() + std::ptrdiff_t(std::size_t((*present)[k]) * T));
+  return out;
+}
+
+void restrict_to_leads(float* x, int n_leads, std::int64_t n_samples, const std::vector<int>& present) {
+  std::vector<char> keep(std::size_t(n_leads), 0);
+  for (int l : present) {
+    if (l < 0 || l >= n_leads) throw ConfigError("lead index " + std::to_string(l) + " out of range");
+    keep[std::size_t(l)] = 1;
+  }
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
+  for (int l = 0; l < n_leads; ++l)
+    for (std::int64_t t = 0; keep[std::size_t(l)] && t < n_samples; ++t) {
+      lo = std::min(lo, x[l * n_samples + t]);
+      hi = std::max(hi, x[l * n_samples + t]);
+    }
+  for (int l = 0; l < n_leads; ++l)
+    for (std::int64_t t = 0; t < n_samples; ++t) {
+      float& v = x[l * n_samples + t];
+      v = keep[std::size_t(l)] ? float((double(v) - lo) / (double(hi) - lo + 1e-8)) : 0.0f;  // as minmax_normalise
+    }
+}
+
 }  // namespace cgdmer

@@ -57,4 +57,18 @@ void minmax_normalise(std::vector<float>& x);
 // The whole chain. Throws FormatError (missing lead, no finite samples) naming rec.path.
 std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptions& options);
 
+// The chain for a record that may hold only some of options.lead_order (a 1-, 2- or 6-lead
+// recording): the leads it holds go through the chain as above, min–max over those leads
+// only; the rows of the leads it lacks are 0. `present` receives the indices (in lead_order,
+// ascending) of the leads it holds — the model encodes only those (CgDmer::ecg_features).
+// A record holding none of them → FormatError naming the file and the leads it has.
+std::vector<float> preprocess_record_subset(const EcgRecord& rec, const PreprocessOptions& options,
+                                            std::vector<int>* present);
+
+// In place on (n_leads, n_samples) input already min–max normalised over all leads: keeps the
+// rows of `present` re-normalised to [0, 1] over those rows only and sets every other row to 0
+// — what preprocess_record_subset gives for a record holding only those leads (up to the int16
+// rounding of a store). Used to evaluate a lead subset on a 12-lead store.
+void restrict_to_leads(float* x, int n_leads, std::int64_t n_samples, const std::vector<int>& present);
+
 }  // namespace cgdmer

@@ -176,6 +176,32 @@ std::vector<PlannedTask> plan_tasks(const EvaluateOptions& opt, const std::vecto
   return plan;
 }
 
+// Lead names → indices in the store's lead order, ascending (case-insensitive names).
+std::vector<int> lead_indices(const std::vector<std::string>& names, const ShardStore& store) {
+  std::vector<int> out;
+  const auto& have = store.info().lead_names;
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  for (const auto& n : names) {
+    int found = -1;
+    for (std::size_t i = 0; i < have.size(); ++i)
+      if (lower(have[i]) == lower(n)) found = int(i);
+    if (found < 0) {
+      std::string list;
+      for (const auto& h : have) list += (list.empty() ? "" : ",") + h;
+      throw ConfigError("evaluate --leads: the store " + store.dir() + " has no lead '" + n + "'",
+                        "its leads are " + list);
+    }
+    if (std::find(out.begin(), out.end(), found) != out.end())
+      throw ConfigError("evaluate --leads: lead '" + n + "' given twice");
+    out.push_back(found);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 struct ModelEntry {
   std::string name, key;        // key: feature-cache identity ("" = do not cache)
   std::function<CgDmer()> make;
@@ -223,6 +249,8 @@ std::map<int, EcgFeatures> store_features(CgDmer& model, const ModelEntry& me,
     fo.model_key = me.key;
     fo.want_features = opt.linear;
     fo.want_shared = opt.zeroshot;
+    fo.leads = lead_indices(opt.leads, stores[std::size_t(p.store)]);
+    fo.zero_fill_absent = opt.zero_fill_absent;
     const ShardStore& store = stores[std::size_t(p.store)];
     auto& f = feats[p.store] = extract_features(model, store, {}, fo);
     if (!f.from_cache)
@@ -254,9 +282,12 @@ void linear_rows(const ModelEntry& me, const PlannedTask& p, const EcgFeatures& 
     const auto r = linear_probe({rows_of(F.features, train_rows), ytr},
                                 {rows_of(F.features, sp.val), sp.y_val},
                                 {rows_of(F.features, sp.test), sp.y_test}, po);
-    ResultRow row{me.name, task.name, "linear", ratio, r.test_auc,
-                  std::int64_t(sp.test.size()), std::int64_t(train_rows.size()),
-                  r.chosen_epoch, r.val_auc, {}, probe_protocol_name(opt.protocol)};
+    ResultRow row;
+    row.model = me.name, row.task = task.name, row.mode = "linear", row.ratio = ratio;
+    row.auc = r.test_auc;
+    row.n_test = std::int64_t(sp.test.size()), row.n_train = std::int64_t(train_rows.size());
+    row.chosen_epoch = r.chosen_epoch, row.val_auc = r.val_auc;
+    row.protocol = probe_protocol_name(opt.protocol);
     for (int c : r.test_detail.excluded) row.excluded.push_back(task.classes[std::size_t(c)]);
     row.test_scores = r.test_scores;
     row.test_labels = to_bytes(sp.y_test);
@@ -303,8 +334,10 @@ ResultRow zero_shot_row(CgDmer& model, const ModelEntry& me, const PlannedTask& 
   const TaskDef& task = *p.task;
   const auto zs = score_zero_shot_task(model, text_tokenizer_for(model->config().text), prompts_for(ps.prompts, task.prompt_keys, ps.file),
                                        rows_of(F.shared, p.split.test), to_bytes(p.split.y_test));
-  ResultRow row{me.name, task.name, "zeroshot", 100, zs.auc.macro,
-                std::int64_t(p.split.test.size()), 0, 0, 0, {}, "zero-shot"};
+  ResultRow row;
+  row.model = me.name, row.task = task.name, row.mode = "zeroshot", row.ratio = 100;
+  row.auc = zs.auc.macro, row.n_test = std::int64_t(p.split.test.size());
+  row.protocol = "zero-shot";
   for (int c : zs.auc.excluded) row.excluded.push_back(task.classes[std::size_t(c)]);
   row.test_scores = zs.scores;
   row.test_labels = to_bytes(p.split.y_test);
@@ -480,6 +513,14 @@ std::string results_markdown(const std::vector<ResultRow>& rows, const EvaluateO
         break;
       }
   md << "\n";
+  if (!opt.leads.empty()) {
+    md << "\nLeads:";
+    for (const auto& l : opt.leads) md << " " << l;
+    md << (opt.zero_fill_absent ? " — every record cut to these leads and given as a 12-lead "
+                                  "input whose other leads are 0 (zero-filled)"
+                                : " — every record cut to these leads, only their tokens encoded")
+       << ".\n";
+  }
   if (any_excl)
     md << "\n\\* some classes had no positive or no negative in the test split and were left out "
           "of the macro mean (see `excluded` in results.json).\n";
@@ -515,6 +556,8 @@ void write_results(const std::string& out_dir, const std::vector<ResultRow>& row
     nlohmann::json o{{"model", r.model}, {"task", r.task}, {"mode", r.mode}, {"ratio", r.ratio},
                      {"auc", std::isfinite(r.auc) ? nlohmann::json(r.auc) : nlohmann::json()},
                      {"n_test", r.n_test}, {"excluded", r.excluded}, {"protocol", r.protocol}};
+    if (!opt.leads.empty())
+      o["leads"] = {{"names", opt.leads}, {"input", opt.zero_fill_absent ? "zero-filled" : "tokens"}};
     if (r.mode == "linear") {
       o["n_train"] = r.n_train;
       o["chosen_epoch"] = r.chosen_epoch;

@@ -32,6 +32,11 @@ struct EvaluateOptions {
   // (its zero-shot AUC on a small test set lands anywhere from ~40 to ~60); with K > 1 the rows
   // are "random-init-1" … "random-init-K" and results.md adds their mean ± sd.
   int random_init_draws = 1;
+  // A lead subset, by name ("I", "II", "V1", …; empty = every lead of the store): each test,
+  // validation and training record is cut to these leads (eval/features.h), encoded on their
+  // tokens only, or with zero_fill_absent as a full input whose other leads are 0.
+  std::vector<std::string> leads;
+  bool zero_fill_absent = false;
   std::vector<std::string> tasks;
   std::vector<std::string> stores;
   int val_fold = 9, test_fold = 10;

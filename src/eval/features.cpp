@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/fnv1a.h"
 #include "core/progress.h"
+#include "data/preprocess.h"
 #include "model/compat.h"
 #include "model/precision.h"
 
@@ -65,6 +66,11 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
   if (!opt.cache_dir.empty() && !opt.model_key.empty()) {
     std::string key = opt.model_key + "|" + std::filesystem::absolute(store.dir()).string() + "|" +
                       info.preprocessing_hash + "|" + std::to_string(info.n_records) + "|";
+    if (!opt.leads.empty()) {  // a lead subset is other features (the full set keeps old keys)
+      key += "leads";
+      for (int l : opt.leads) key += ":" + std::to_string(l);
+      key += opt.zero_fill_absent ? "|zero-filled|" : "|tokens|";
+    }
     Fnv1a64 h;
     h.update(key);
     for (auto r : rows) h.update(std::to_string(r) + ",");
@@ -93,18 +99,23 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
   const torch::Device device = model->parameters().front().device();
   const bool bf16 = uses_bf16(opt.precision, device);
   const int L = info.n_leads, S = info.n_samples;
+  const bool subset = !opt.leads.empty() && int(opt.leads.size()) < L;
   std::vector<torch::Tensor> feats, shared;
   Progress prog("features", N, "ECGs");
   const auto t0 = std::chrono::steady_clock::now();
   for (std::int64_t s = 0; s < N; s += opt.batch_size) {
     const std::int64_t B = std::min<std::int64_t>(opt.batch_size, N - s);
     auto x = torch::empty({B, L, S}, torch::kFloat32);  // (B, L, S) in [0, 1]
-    for (std::int64_t i = 0; i < B; ++i)
-      store.read_signal(rows[s + i], x.data_ptr<float>() + i * L * S);
+    for (std::int64_t i = 0; i < B; ++i) {
+      float* dst = x.data_ptr<float>() + i * L * S;
+      store.read_signal(rows[s + i], dst);
+      if (subset) restrict_to_leads(dst, L, S, opt.leads);
+    }
     x = x.to(device);
     AutocastGuard ac(bf16, device);
     // One encoder pass for both: the shared embedding is the f_sh head on the pooled features.
-    const ModalityEmbeddings e = model->ecg_embeddings(x);
+    const ModalityEmbeddings e =
+        model->ecg_embeddings(x, subset && !opt.zero_fill_absent ? opt.leads : std::vector<int>{});
     if (opt.want_features) feats.push_back(e.pooled.to(torch::kCPU, torch::kFloat32));
     if (opt.want_shared)
       shared.push_back(torch::nn::functional::normalize(

@@ -25,6 +25,13 @@ struct FeatureOptions {
   bool progress = true;
   bool want_features = true;       // linear probing / t-SNE
   bool want_shared = false;        // zero-shot (same encoder pass)
+  // Lead subset (indices in the store's lead order, ascending; empty = every lead). Each
+  // record is cut to these leads as a recording of only them would be preprocessed
+  // (data/preprocess.h restrict_to_leads: re-normalised over them, other rows 0), then
+  // encoded on their tokens only, or — zero_fill_absent — as a full input whose other leads
+  // are 0 (the zero-filling convention that CG-DMER's per-lead tokens make unnecessary).
+  std::vector<int> leads;
+  bool zero_fill_absent = false;
 };
 
 struct EcgFeatures {

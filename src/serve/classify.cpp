@@ -60,13 +60,14 @@ ClassifyResult run_classify(const ClassifyOptions& o) {
   const PreparedRecord rec = prepare_record_for_model(o.record, cfg);
   r.record_id = rec.id;
   r.record_path = rec.path;
+  r.leads = rec.lead_names();
   torch::NoGradGuard ng;
   auto x = torch::from_blob(const_cast<float*>(rec.data.data()),
                             {1, cfg.ecg.n_leads, cfg.ecg.n_samples}, torch::kFloat32);
   torch::Tensor ecg, cls;
   {
     AutocastGuard ac(bf16, torch::kCPU);
-    ecg = model->ecg_shared(x).to(torch::kFloat32);  // (1, E)
+    ecg = model->ecg_shared(x, rec.leads).to(torch::kFloat32);  // (1, E), present leads only
     const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
     cls = encode_class_prompts(model, tok, texts, cfg.text.max_len).to(torch::kFloat32);  // (C, E)
   }
@@ -87,6 +88,7 @@ std::string classify_json(const ClassifyResult& r) {
   j["record"] = r.record_id;
   j["path"] = r.record_path;
   j["prompts"] = r.prompt_source;
+  j["leads"] = r.leads;
   auto arr = nlohmann::ordered_json::array();
   for (const auto& s : r.ranked)
     arr.push_back({{"label", s.label}, {"score", s.score}, {"prompt", s.prompt}});

@@ -28,6 +28,7 @@ struct ClassScore {
 
 struct ClassifyResult {
   std::string record_id, record_path, prompt_source;
+  std::vector<std::string> leads;  // the leads the record held (only these were encoded)
   std::vector<ClassScore> ranked;  // descending score
   double load_ms = 0;              // model load
   double infer_ms = 0;             // record read + preprocess + ECG + prompt encoding + scoring

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -54,8 +55,8 @@ std::string npy_stem(const std::string& out) {
 }
 
 void ecg_pooled_and_shared(CgDmer& model, const torch::Tensor& ecg, torch::Tensor* pooled,
-                           torch::Tensor* shared) {
-  const ModalityEmbeddings e = model->ecg_embeddings(ecg);  // one encoder pass for both
+                           torch::Tensor* shared, const std::vector<int>& leads) {
+  const ModalityEmbeddings e = model->ecg_embeddings(ecg, leads);  // one encoder pass for both
   if (pooled) *pooled = e.pooled.to(torch::kFloat32);
   if (shared) {
     namespace F = torch::nn::functional;
@@ -110,23 +111,44 @@ EmbedResult run_embed(const EmbedOptions& o) {
   for (std::int64_t s = 0; s < N; s += o.batch_size) {
     const std::int64_t B = std::min<std::int64_t>(o.batch_size, N - s);
     auto x = torch::empty({B, L, S}, torch::kFloat32);  // (B, L, S) in [0, 1]
+    std::map<std::vector<int>, std::vector<std::int64_t>> by_leads;  // lead subset → batch rows
     for (std::int64_t i = 0; i < B; ++i) {
       const Item& it = items[size_t(s + i)];
       float* dst = x.data_ptr<float>() + i * L * S;
       if (it.store >= 0) {
         stores[size_t(it.store)].read_signal(it.row, dst);
         res.ids.push_back(stores[size_t(it.store)].record_id(it.row));
+        by_leads[{}].push_back(i);
       } else {
         auto rec = prepare_record_for_model(it.path, cfg);
         std::copy(rec.data.begin(), rec.data.end(), dst);
         res.ids.push_back(rec.id);
+        by_leads[rec.leads].push_back(i);
       }
     }
     const auto e0 = std::chrono::steady_clock::now();
     torch::Tensor p, h;
     {
       AutocastGuard ac(bf16, torch::kCPU);
-      ecg_pooled_and_shared(model, x, want_pooled ? &p : nullptr, want_shared ? &h : nullptr);
+      if (by_leads.size() == 1) {
+        ecg_pooled_and_shared(model, x, want_pooled ? &p : nullptr, want_shared ? &h : nullptr,
+                              by_leads.begin()->first);
+      } else {  // records with different lead subsets: one pass per subset, rows put back
+        for (const auto& [leads, rows] : by_leads) {
+          const auto idx = torch::tensor(rows, torch::kLong);
+          torch::Tensor pg, hg;
+          ecg_pooled_and_shared(model, x.index_select(0, idx), want_pooled ? &pg : nullptr,
+                                want_shared ? &hg : nullptr, leads);
+          if (want_pooled) {
+            if (!p.defined()) p = torch::empty({B, pg.size(1)}, torch::kFloat32);
+            p.index_copy_(0, idx, pg.to(torch::kFloat32));
+          }
+          if (want_shared) {
+            if (!h.defined()) h = torch::empty({B, hg.size(1)}, torch::kFloat32);
+            h.index_copy_(0, idx, hg.to(torch::kFloat32));
+          }
+        }
+      }
     }
     res.encoder_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
     if (want_pooled) pooled.push_back(p.contiguous());

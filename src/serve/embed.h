@@ -42,7 +42,7 @@ struct EmbedResult {
 // One pass of the ECG encoder for both features: ecg (B, L, S) in [0, 1] →
 // pooled (B, D) and shared (B, E) float32. Eval mode and no-grad expected.
 void ecg_pooled_and_shared(CgDmer& model, const torch::Tensor& ecg, torch::Tensor* pooled,
-                           torch::Tensor* shared);
+                           torch::Tensor* shared, const std::vector<int>& leads = {});
 
 // Runs the whole command (writes the files). Throws cgdmer::Error for bad input.
 EmbedResult run_embed(const EmbedOptions& o);

@@ -2,6 +2,7 @@
 #include "serve/serving_model.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 
@@ -45,7 +46,8 @@ PreprocessOptions serve_preprocess_options(const Config& cfg) {
 
 PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg) {
   const char* hint =
-      "a record is a WFDB .hea (with its .dat/.mat), a Challenge .hea/.mat pair or a CPSC 2018 .mat";
+      "a record is a WFDB .hea (with its .dat/.mat), a Challenge .hea/.mat pair, a CPSC 2018 .mat, "
+      "a GE MUSE / HL7 aECG / Philips XML, an EDF, a DICOM ECG or an SCP-ECG file";
   std::error_code ec;
   if (fs::is_directory(path, ec))
     throw FormatError(path, "is a folder, not a record file", hint);
@@ -65,13 +67,22 @@ PreparedRecord prepare_record_for_model(const std::string& path, const Config& c
   out.id = rec.id;
   out.path = path;
   try {
-    out.data = preprocess_record(rec, serve_preprocess_options(cfg));
+    out.data = preprocess_record_subset(rec, serve_preprocess_options(cfg), &out.leads);
   } catch (const FormatError& e) {
-    throw FormatError(e.path(), e.problem(), "the record needs all 12 standard leads with finite samples");
+    throw FormatError(e.path(), e.problem(), "the record needs at least one standard lead with finite samples");
   }
+  if (int(out.leads.size()) == cfg.ecg.n_leads) out.leads.clear();  // all of them
   // Stores hold int16 (q = round(v·32767)); the same rounding here makes a record file's
   // input identical to its store row, i.e. to what the model was trained and evaluated on.
   for (float& v : out.data) v = store_format::dequantize(store_format::quantize(v));
+  return out;
+}
+
+std::vector<std::string> PreparedRecord::lead_names() const {
+  const auto& order = mimic_lead_order();
+  if (leads.empty()) return order;
+  std::vector<std::string> out;
+  for (int l : leads) out.push_back(order[std::size_t(l)]);
   return out;
 }
 
@@ -108,8 +119,11 @@ std::vector<std::string> find_record_files(const std::string& dir) {
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
     const fs::path p = it->path();
-    const std::string ext = p.extension().string();
-    if (ext == ".hea") {
+    std::string ext = p.extension().string();
+    for (auto& c : ext) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (ext == ".edf" || ext == ".dcm" || ext == ".scp" || ext == ".xml") {  // clinical formats
+      out.push_back(p.string());
+    } else if (ext == ".hea") {
       out.push_back(p.string());
     } else if (ext == ".mat") {
       fs::path hea = p;

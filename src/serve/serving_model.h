@@ -3,7 +3,8 @@
 // with a one-line reason naming the file and a hint: a missing model, a file that is not a
 // checkpoint, a record the readers do not know, a store prepared for another model shape.
 // Single records are preprocessed exactly as `cgdmer prepare` stores them for the model's
-// config: MIMIC lead order, NaN fill, resampled to rate = n_samples / 10 s (prepare's default
+// config (a record with only some of the leads: those leads alone, see PreparedRecord): MIMIC
+// lead order, NaN fill, resampled to rate = n_samples / 10 s (prepare's default
 // --seconds 10), crop/pad to n_samples, global min–max to [0, 1], then rounded to the store's
 // int16 grid (1/32767), so a file and its store row give bit-identical input.
 #pragma once
@@ -32,7 +33,12 @@ double serve_rate_hz(const Config& cfg);
 struct PreparedRecord {
   std::string id;           // record name from the file
   std::string path;
-  std::vector<float> data;  // (n_leads, n_samples) float32 in [0, 1]
+  std::vector<float> data;  // (n_leads, n_samples) float32 in [0, 1]; absent leads' rows 0
+  // The leads the record holds, as indices in the model's lead order (ascending); empty when
+  // it holds all of them. A 1-, 2- or 6-lead record is encoded on these leads' tokens only
+  // (CgDmer::ecg_features), not as a zero-filled 12-lead input.
+  std::vector<int> leads;
+  std::vector<std::string> lead_names() const;  // of `leads` (every lead when empty)
 };
 PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg);
 
@@ -42,8 +48,8 @@ ShardStore open_store_for_model(const std::string& dir, const Config& cfg);
 // True when `dir` is a shard store folder (has store.json).
 bool is_store_dir(const std::string& dir);
 
-// Record files under a folder, recursively, sorted: every .hea, and every .mat that has no
-// .hea beside it (CPSC 2018 MAT v5).
+// Record files under a folder, recursively, sorted: every .hea, every .mat that has no .hea
+// beside it (CPSC 2018 MAT v5), and every .xml, .edf, .dcm and .scp (clinical formats).
 std::vector<std::string> find_record_files(const std::string& dir);
 
 }  // namespace cgdmer

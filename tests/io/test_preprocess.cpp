@@ -52,6 +52,42 @@ TEST(Preprocess, MissingLeadNamesFileAndLead) {
   }
 }
 
+// A 2-lead record (II, V2) against the 12-lead order: its leads land in their rows,
+// normalised over those two leads only; the other rows are 0; `present` names the rows.
+// On a 12-lead record, restrict_to_leads gives the same as preprocessing the record cut to
+// those leads.
+TEST(Preprocess, LeadSubsetKeepsOnlyTheHeldLeads) {
+  EcgRecord r = small_record(2, 20, {"v2", "II"});
+  PreprocessOptions o;
+  o.target_fs = 500;
+  o.target_samples = 20;
+  std::vector<int> present;
+  const auto x = preprocess_record_subset(r, o, &present);
+  ASSERT_EQ(present, (std::vector<int>{1, 7}));  // MIMIC order: I II III aVR aVF aVL V1 V2 ...
+  ASSERT_EQ(x.size(), 12u * 20u);
+  EcgRecord two = reorder_leads(r, {"II", "V2"});
+  std::vector<float> expect = crop_or_pad(two, 20);
+  minmax_normalise(expect);
+  for (int t = 0; t < 20; ++t) {
+    EXPECT_FLOAT_EQ(x[1 * 20 + t], expect[std::size_t(t)]);
+    EXPECT_FLOAT_EQ(x[7 * 20 + t], expect[std::size_t(20 + t)]);
+    EXPECT_EQ(x[0 * 20 + t], 0.0f);
+    EXPECT_EQ(x[11 * 20 + t], 0.0f);
+  }
+  EXPECT_THROW(preprocess_record_subset(small_record(1, 20, {"X"}), o, &present), FormatError);
+
+  EcgRecord full = small_record(12, 20, mimic_lead_order());
+  std::vector<float> all = preprocess_record(full, o);
+  restrict_to_leads(all.data(), 12, 20, {1, 7});
+  std::vector<float> cut = crop_or_pad(reorder_leads(full, {"II", "V2"}), 20);
+  minmax_normalise(cut);
+  for (int t = 0; t < 20; ++t) {
+    EXPECT_NEAR(all[1 * 20 + t], cut[std::size_t(t)], 1e-6);
+    EXPECT_NEAR(all[7 * 20 + t], cut[std::size_t(20 + t)], 1e-6);
+    EXPECT_EQ(all[3 * 20 + t], 0.0f);
+  }
+}
+
 TEST(Preprocess, FillNonFiniteUsesWindowMeanPerLead) {
   EcgRecord r = small_record(2, 40, {"I", "V3"});
   const float nan = std::numeric_limits<float>::quiet_NaN();

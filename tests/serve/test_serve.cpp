@@ -23,6 +23,7 @@
 #include "core/error.h"
 #include "data/prepare.h"
 #include "data/shard_store.h"
+#include "io/ecg_readers.h"
 #include "io/safetensors.h"
 #include "model/weights.h"
 #include "serve/classify.h"
@@ -270,6 +271,76 @@ TEST(Classify, RankedCosinesOfRecordAndLabels) {
   for (const auto& cs : rd.ranked) EXPECT_FALSE(cs.prompt.empty());
   // Latency contract: well under a second for tiny (loose bound: shared, loaded machine).
   EXPECT_LT(rd.infer_ms, 1000.0);
+}
+
+// A 2-lead WFDB record (leads II and V2 of 00005_lr, format 16, 1000 adu/mV) written to the
+// scratch folder; returns its .hea path.
+std::string write_two_lead_record(const std::string& dir) {
+  const EcgRecord src = read_wfdb_record(rec(5));
+  const int picks[2] = {1, 7};  // PTB-XL order: I II III AVR AVL AVF V1 V2 ...
+  std::string dat;
+  long sums[2] = {0, 0};
+  for (std::int64_t t = 0; t < src.n_samples; ++t)
+    for (int k = 0; k < 2; ++k) {
+      const auto v = std::int16_t(std::lround(src.lead(picks[k])[t] * 1000.0f));
+      sums[k] += v;
+      dat.push_back(char(std::uint16_t(v) & 0xff));
+      dat.push_back(char(std::uint16_t(v) >> 8));
+    }
+  const std::string hea = dir + "/two.hea";
+  std::string h = "two 2 " + std::to_string(int(src.fs)) + " " + std::to_string(src.n_samples) + "\n";
+  const char* names[2] = {"II", "V2"};
+  for (int k = 0; k < 2; ++k)
+    h += "two.dat 16 1000/mV 16 0 0 " + std::to_string(std::int16_t(std::uint16_t(sums[k] & 0xffff))) +
+         " 0 " + names[k] + "\n";
+  write_file_atomic(hea, h);
+  write_file_atomic(dir + "/two.dat", dat);
+  return hea;
+}
+
+// Records with fewer leads are encoded on their own leads' tokens (issue 16): classify says
+// which leads it used and scores with ecg_shared(x, leads); embed mixes 12- and 2-lead records
+// in one batch and gives each the features of its own lead set.
+TEST(Classify, TwoLeadRecordIsEncodedOnItsLeadsOnly) {
+  auto& s = scratch();
+  const std::string two = write_two_lead_record(s.dir);
+  Config cfg;
+  CgDmer model = load_model_for_inference(s.ckpt, &cfg);
+  const PreparedRecord pr = prepare_record_for_model(two, cfg);
+  ASSERT_EQ(pr.leads, (std::vector<int>{1, 7}));  // MIMIC order: I II III aVR aVF aVL V1 V2 ...
+  EXPECT_EQ(pr.lead_names(), (std::vector<std::string>{"II", "V2"}));
+  ClassifyOptions o;
+  o.model = s.ckpt;
+  o.record = two;
+  o.labels = {"sinus rhythm", "atrial fibrillation"};
+  const ClassifyResult r = run_classify(o);
+  EXPECT_EQ(r.leads, (std::vector<std::string>{"II", "V2"}));
+  EXPECT_EQ(json::parse(classify_json(r))["leads"], json({"II", "V2"}));
+  torch::NoGradGuard ng;
+  auto x = torch::from_blob(const_cast<float*>(pr.data.data()), {1, 12, 1000});
+  const auto e = model->ecg_shared(x, pr.leads);
+  const auto tok = WordPieceTokenizer::medcpt();
+  for (const auto& cs : r.ranked) {
+    const auto enc = tok.encode(cs.label, cfg.text.max_len, true);
+    auto ids = torch::tensor(std::vector<std::int64_t>(enc.ids.begin(), enc.ids.end())).unsqueeze(0);
+    auto mask = torch::tensor(std::vector<std::int64_t>(enc.attention_mask.begin(), enc.attention_mask.end())).unsqueeze(0);
+    EXPECT_NEAR(cs.score, (e * model->text_shared(ids, mask)).sum().item<double>(), 1e-5) << cs.label;
+  }
+  // Zero-filling the absent leads would be another input: the scores differ.
+  EXPECT_GT((model->ecg_shared(x) - e).abs().max().item<double>(), 1e-4);
+
+  EmbedOptions eo;
+  eo.model = s.ckpt;
+  eo.inputs = {rec(5), two};
+  eo.out = s.dir + "/emb_two/f.npy";
+  eo.progress = false;
+  const EmbedResult er = run_embed(eo);
+  ASSERT_EQ(er.pooled.size(0), 2);
+  EXPECT_LT((er.pooled[1] - model->ecg_features(x, pr.leads)[0]).abs().max().item<float>(), 1e-5);
+  const PreparedRecord full = prepare_record_for_model(rec(5), cfg);
+  EXPECT_TRUE(full.leads.empty());
+  auto xf = torch::from_blob(const_cast<float*>(full.data.data()), {1, 12, 1000});
+  EXPECT_LT((er.pooled[0] - model->ecg_features(xf)[0]).abs().max().item<float>(), 1e-5);
 }
 
 TEST(Retrieve, RecallAtKOnHandMadeSimilarities) {
