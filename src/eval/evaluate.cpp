@@ -18,6 +18,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/paths.h"
+#include "data/preprocess_contract.h"
 #include "data/shard_store.h"
 #include "data/splits.h"
 #include "eval/features.h"
@@ -202,6 +203,32 @@ std::vector<int> lead_indices(const std::vector<std::string>& names, const Shard
   return out;
 }
 
+// A store prepared differently from the model's training data (lead order, rate, window,
+// normalisation, resampler) would feed it other input than it learned from: refused, naming
+// the fields. Another keep/fill recipe is an evaluation protocol's choice: a warning.
+void check_preprocessing_contract(const CheckpointMeta& meta, const std::string& model_name,
+                                  const std::vector<PlannedTask>& plan,
+                                  const std::vector<ShardStore>& stores) {
+  TrainingData d;
+  if (!training_data_of(meta, &d, model_name) || d.preprocessing_settings.empty()) return;
+  std::set<int> used;
+  for (const auto& p : plan) used.insert(p.store);
+  for (int i : used) {
+    const ShardStore& st = stores[std::size_t(i)];
+    if (st.info().preprocessing_settings.empty()) continue;
+    const auto diff = compare_preprocess_settings(d.preprocessing_settings, st.info().preprocessing_settings);
+    const std::string breaking = describe_differences(diff, true);
+    if (!breaking.empty())
+      throw ConfigError(model_name + " was trained on data prepared differently from the store " +
+                            st.dir() + " (" + breaking + ")",
+                        "prepare the store with the model's settings (cgdmer export writes them to "
+                        "config.json `preprocessing_contract`)");
+    if (!diff.empty())
+      spdlog::warn("{}: store {} uses another recipe than the model's training data ({})", model_name,
+                   st.dir(), describe_differences(diff, false));
+  }
+}
+
 struct ModelEntry {
   std::string name, key;        // key: feature-cache identity ("" = do not cache)
   std::function<CgDmer()> make;
@@ -219,6 +246,7 @@ std::vector<ModelEntry> model_entries(const EvaluateOptions& opt, const std::vec
                         CgDmer m = load_model_for_inference(path, nullptr, &meta);
                         check_pretraining_overlap(meta, name, plan, stores,
                                                   opt.allow_pretraining_overlap);
+                        check_preprocessing_contract(meta, name, plan, stores);
                         return m;
                       }});
   }

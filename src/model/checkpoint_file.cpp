@@ -155,6 +155,7 @@ nlohmann::json to_json(const TrainingData& d) {
   return {{"store", d.store},
           {"dataset", d.dataset},
           {"preprocessing_hash", d.preprocessing_hash},
+          {"preprocessing_settings", d.preprocessing_settings},
           {"store_records", d.store_records},
           {"folds", d.folds},
           {"record_ids", d.record_ids},
@@ -168,6 +169,7 @@ TrainingData training_data_from_json(const nlohmann::json& j, const std::string&
     d.store = j.at("store");
     d.dataset = j.at("dataset");
     d.preprocessing_hash = j.at("preprocessing_hash");
+    d.preprocessing_settings = j.value("preprocessing_settings", "");
     d.store_records = j.at("store_records");
     d.folds = j.at("folds").get<std::vector<int>>();
     d.record_ids = j.at("record_ids").get<std::vector<std::string>>();

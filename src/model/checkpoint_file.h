@@ -57,6 +57,9 @@ struct TrainingData {
   std::string store;                   // path as given to --data
   std::string dataset;                 // store's dataset name ("ptbxl", "mimic", ...)
   std::string preprocessing_hash;
+  // The store's preprocessing settings text: the model's preprocessing contract
+  // (data/preprocess_contract.h); "" in checkpoints written before cgdmer recorded it.
+  std::string preprocessing_settings;
   std::int64_t store_records = 0;
   std::vector<int> folds;              // empty = every record
   std::vector<std::string> record_ids; // the records trained on

@@ -54,10 +54,11 @@ ClassifyResult run_classify(const ClassifyOptions& o) {
 
   const auto t0 = clock::now();
   Config cfg;
-  CgDmer model = load_serving_model(o.model, &cfg);
+  std::string contract;
+  CgDmer model = load_serving_model(o.model, &cfg, &contract);
   const auto t1 = clock::now();
   const bool bf16 = uses_bf16(o.precision, torch::kCPU);
-  const PreparedRecord rec = prepare_record_for_model(o.record, cfg);
+  const PreparedRecord rec = prepare_record_for_model(o.record, cfg, contract);
   r.record_id = rec.id;
   r.record_path = rec.path;
   r.leads = rec.lead_names();

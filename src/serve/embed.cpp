@@ -73,7 +73,8 @@ EmbedResult run_embed(const EmbedOptions& o) {
   if (o.out.empty()) throw ConfigError("embed: --out is required");
   const bool bf16 = uses_bf16(o.precision, torch::kCPU);
   Config cfg;
-  CgDmer model = load_serving_model(o.model, &cfg);
+  std::string contract;
+  CgDmer model = load_serving_model(o.model, &cfg, &contract);
   const int L = cfg.ecg.n_leads, S = cfg.ecg.n_samples;
 
   // Expand the inputs into one ordered list of ECGs.
@@ -82,7 +83,7 @@ EmbedResult run_embed(const EmbedOptions& o) {
   for (const auto& in : o.inputs) {
     std::error_code ec;
     if (is_store_dir(in)) {
-      stores.push_back(open_store_for_model(in, cfg));
+      stores.push_back(open_store_for_model(in, cfg, contract));
       for (std::int64_t r = 0; r < stores.back().size(); ++r) items.push_back({int(stores.size()) - 1, r, {}});
     } else if (fs::is_directory(in, ec)) {
       const auto files = find_record_files(in);
@@ -120,7 +121,7 @@ EmbedResult run_embed(const EmbedOptions& o) {
         res.ids.push_back(stores[size_t(it.store)].record_id(it.row));
         by_leads[{}].push_back(i);
       } else {
-        auto rec = prepare_record_for_model(it.path, cfg);
+        auto rec = prepare_record_for_model(it.path, cfg, contract);
         std::copy(rec.data.begin(), rec.data.end(), dst);
         res.ids.push_back(rec.id);
         by_leads[rec.leads].push_back(i);

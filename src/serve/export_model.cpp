@@ -10,6 +10,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "data/preprocess.h"
+#include "data/preprocess_contract.h"
 #include "model/ecg_tokenizer.h"
 #include "model/weights.h"
 #include "serve/serving_model.h"
@@ -57,7 +58,8 @@ const char* kPrefixDoc = R"(| prefix | what |
 ExportResult run_export(const ExportOptions& o) {
   if (o.out.empty()) throw ConfigError("export: --out is required");
   Config cfg;
-  CgDmer model = load_serving_model(o.model, &cfg);
+  std::string contract;
+  CgDmer model = load_serving_model(o.model, &cfg, &contract);
   std::error_code ec;
   if (fs::exists(o.out, ec) && !fs::is_directory(o.out, ec))
     throw IoError(o.out, "exists and is not a folder", "--out names a folder to create");
@@ -84,13 +86,17 @@ ExportResult run_export(const ExportOptions& o) {
   j["source_checkpoint"] = fs::absolute(o.model).string();
   j["config"] = config_json(cfg);
   j["config_toml"] = cfg.to_toml();
-  const double rate = serve_rate_hz(cfg);
+  const double rate = serve_preprocess_options(cfg, contract).target_fs;
+  // The contract recorded with the training data when the checkpoint has one; for an older
+  // checkpoint, the chain serving assumes for the config's shape.
+  if (!contract.empty()) j["preprocessing_contract"] = preprocess_contract_json(contract);
   j["preprocessing"] = {
       {"lead_order", mimic_lead_order()},
       {"n_leads", cfg.ecg.n_leads},
       {"n_samples", cfg.ecg.n_samples},
       {"rate_hz", rate},
-      {"seconds", kServeRecordSeconds},
+      {"seconds", double(cfg.ecg.n_samples) / rate},
+      {"from_training_data", !contract.empty()},
       {"steps", {"reorder leads to lead_order", "NaN/inf -> mean of finite samples within +-6",
                  "resample to rate_hz", "crop from the start / zero-pad to n_samples",
                  "global min-max over all leads: (x - min) / (max - min + 1e-8)"}},

@@ -130,9 +130,10 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
   if (o.k <= 0) throw ConfigError("-k must be positive");
   if (o.query.empty()) throw ConfigError("retrieve: --query is empty", "give a record path or report text");
   Config cfg;
-  CgDmer model = load_serving_model(o.model, &cfg);
+  std::string contract;
+  CgDmer model = load_serving_model(o.model, &cfg, &contract);
   const bool bf16 = uses_bf16(o.precision, torch::kCPU);
-  ShardStore store = open_store_for_model(o.against, cfg);
+  ShardStore store = open_store_for_model(o.against, cfg, contract);
   RetrievalResult r;
   r.query = o.query;
   torch::NoGradGuard ng;
@@ -140,11 +141,11 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
   torch::Tensor q, cands;
   if (looks_like_record_path(o.query)) {
     r.direction = "ecg->report";
-    const PreparedRecord rec = prepare_record_for_model(o.query, cfg);
+    const PreparedRecord rec = prepare_record_for_model(o.query, cfg, contract);
     auto x = torch::from_blob(const_cast<float*>(rec.data.data()), {1, cfg.ecg.n_leads, cfg.ecg.n_samples});
     {
       AutocastGuard ac(bf16, torch::kCPU);
-      q = model->ecg_shared(x).to(torch::kFloat32);
+      q = model->ecg_shared(x, rec.leads).to(torch::kFloat32);
     }
     rows = rows_with_reports(store);
     if (rows.empty()) throw FormatError(o.against, "store holds no reports to retrieve");
@@ -178,9 +179,10 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
 
 RecallResult run_retrieval_evaluation(const RetrieveOptions& o) {
   Config cfg;
-  CgDmer model = load_serving_model(o.model, &cfg);
+  std::string contract;
+  CgDmer model = load_serving_model(o.model, &cfg, &contract);
   const bool bf16 = uses_bf16(o.precision, torch::kCPU);
-  ShardStore store = open_store_for_model(o.against, cfg);
+  ShardStore store = open_store_for_model(o.against, cfg, contract);
   const auto rows = rows_with_reports(store);
   if (rows.size() < 2) throw FormatError(o.against, "store needs at least 2 records with reports to evaluate retrieval");
   auto e = store_ecg_embeddings(model, store, rows, o.batch_size, bf16, o.progress);

@@ -6,9 +6,12 @@
 #include <cmath>
 #include <filesystem>
 
+#include <spdlog/spdlog.h>
+
 #include "core/error.h"
-#include "io/ecg_readers.h"
+#include "data/preprocess_contract.h"
 #include "data/shard_store_format.h"
+#include "io/ecg_readers.h"
 #include "model/model_loading.h"
 
 namespace cgdmer {
@@ -19,11 +22,17 @@ const char* kModelHint =
     "--model takes a checkpoint written by `cgdmer pretrain` (RUN/checkpoints/*.ckpt) or the run folder itself";
 }
 
-CgDmer load_serving_model(const std::string& path, Config* cfg_out) {
+CgDmer load_serving_model(const std::string& path, Config* cfg_out, std::string* contract_out) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw IoError(path, "no such checkpoint file or run folder", kModelHint);
   try {
-    return load_model_for_inference(path, cfg_out);
+    CheckpointMeta meta;
+    CgDmer model = load_model_for_inference(path, cfg_out, &meta);
+    if (contract_out) {
+      TrainingData d;
+      *contract_out = training_data_of(meta, &d, path) ? d.preprocessing_settings : "";
+    }
+    return model;
   } catch (const FormatError& e) {
     throw FormatError(e.path(), e.problem(), kModelHint);
   } catch (const IoError& e) {
@@ -37,14 +46,24 @@ CgDmer load_serving_model(const std::string& path, Config* cfg_out) {
 
 double serve_rate_hz(const Config& cfg) { return cfg.ecg.n_samples / kServeRecordSeconds; }
 
-PreprocessOptions serve_preprocess_options(const Config& cfg) {
+PreprocessOptions serve_preprocess_options(const Config& cfg, const std::string& contract) {
+  if (!contract.empty()) {
+    PreprocessOptions o = parse_preprocess_settings(contract, "the model's preprocessing contract");
+    if (o.target_samples != cfg.ecg.n_samples || int(o.lead_order.size()) != cfg.ecg.n_leads)
+      throw ConfigError("the model's preprocessing contract (" + contract + ") gives " +
+                        std::to_string(o.lead_order.size()) + " x " + std::to_string(o.target_samples) +
+                        " input, its config " + std::to_string(cfg.ecg.n_leads) + " x " +
+                        std::to_string(cfg.ecg.n_samples));
+    return o;
+  }
   PreprocessOptions o;
   o.target_fs = serve_rate_hz(cfg);
   o.target_samples = cfg.ecg.n_samples;
   return o;
 }
 
-PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg) {
+PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg,
+                                        const std::string& contract) {
   const char* hint =
       "a record is a WFDB .hea (with its .dat/.mat), a Challenge .hea/.mat pair, a CPSC 2018 .mat, "
       "a GE MUSE / HL7 aECG / Philips XML, an EDF, a DICOM ECG or an SCP-ECG file";
@@ -67,7 +86,7 @@ PreparedRecord prepare_record_for_model(const std::string& path, const Config& c
   out.id = rec.id;
   out.path = path;
   try {
-    out.data = preprocess_record_subset(rec, serve_preprocess_options(cfg), &out.leads);
+    out.data = preprocess_record_subset(rec, serve_preprocess_options(cfg, contract), &out.leads);
   } catch (const FormatError& e) {
     throw FormatError(e.path(), e.problem(), "the record needs at least one standard lead with finite samples");
   }
@@ -91,7 +110,7 @@ bool is_store_dir(const std::string& dir) {
   return fs::is_directory(dir, ec) && fs::exists(fs::path(dir) / "store.json", ec);
 }
 
-ShardStore open_store_for_model(const std::string& dir, const Config& cfg) {
+ShardStore open_store_for_model(const std::string& dir, const Config& cfg, const std::string& contract) {
   std::error_code ec;
   if (!fs::exists(dir, ec))
     throw IoError(dir, "no such store folder", "create one with `cgdmer prepare --out DIR`");
@@ -100,7 +119,7 @@ ShardStore open_store_for_model(const std::string& dir, const Config& cfg) {
                       "pass a folder written by `cgdmer prepare`");
   ShardStore store = ShardStore::open(dir);
   const auto& info = store.info();
-  const double rate = serve_rate_hz(cfg);
+  const double rate = serve_preprocess_options(cfg, contract).target_fs;
   if (info.n_leads != cfg.ecg.n_leads || info.n_samples != cfg.ecg.n_samples ||
       std::abs(info.fs - rate) > 1e-6)
     throw ConfigError(dir + ": store records are " + std::to_string(info.n_leads) + " leads x " +
@@ -110,6 +129,19 @@ ShardStore open_store_for_model(const std::string& dir, const Config& cfg) {
                           " at " + std::to_string(int(rate)) + " Hz",
                       "prepare the store with `cgdmer prepare --rate " + std::to_string(int(rate)) +
                           "` for this model, or use a model trained on this store's rate");
+  if (!contract.empty() && !info.preprocessing_settings.empty()) {
+    const auto diff = compare_preprocess_settings(contract, info.preprocessing_settings);
+    const std::string breaking = describe_differences(diff, true);
+    if (!breaking.empty())
+      throw ConfigError(dir + ": the store was prepared differently from the model's training data (" +
+                            breaking + ")",
+                        "prepare the store with the model's settings (its checkpoint records them: "
+                        "cgdmer export writes them to config.json `preprocessing`)");
+    if (!diff.empty())
+      spdlog::warn("{}: store recipe differs from the model's training data ({}); evaluation "
+                   "protocols do this on purpose (e.g. MERL's first 2.5 s of CPSC 2018)",
+                   dir, describe_differences(diff, false));
+  }
   return store;
 }
 

@@ -23,11 +23,16 @@ namespace cgdmer {
 // Seconds of ECG the model sees (prepare's --seconds default); rate = n_samples / this.
 inline constexpr double kServeRecordSeconds = 10.0;
 
-// A checkpoint file or a run folder → model (eval mode) and its resolved config.
-CgDmer load_serving_model(const std::string& ckpt_or_run_dir, Config* cfg_out);
+// A checkpoint file or a run folder → model (eval mode), its resolved config and its
+// preprocessing contract: the settings text of the store it was trained on
+// (data/preprocess_contract.h), "" for a checkpoint written before cgdmer recorded it.
+CgDmer load_serving_model(const std::string& ckpt_or_run_dir, Config* cfg_out,
+                          std::string* contract_out = nullptr);
 
-// The preprocessing chain `prepare` uses for stores of this model's input shape.
-PreprocessOptions serve_preprocess_options(const Config& cfg);
+// The chain a record goes through for this model: its contract when it has one (ConfigError
+// if the contract's window contradicts the config), else the chain `prepare` uses for stores of
+// this model's input shape.
+PreprocessOptions serve_preprocess_options(const Config& cfg, const std::string& contract = "");
 double serve_rate_hz(const Config& cfg);
 
 struct PreparedRecord {
@@ -40,10 +45,15 @@ struct PreparedRecord {
   std::vector<int> leads;
   std::vector<std::string> lead_names() const;  // of `leads` (every lead when empty)
 };
-PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg);
+PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg,
+                                        const std::string& contract = "");
 
-// Opens a store and checks its records have the model's shape and rate (ConfigError + hint).
-ShardStore open_store_for_model(const std::string& dir, const Config& cfg);
+// Opens a store and checks its records have the model's shape and rate, and — when the model
+// has a contract — that the store was prepared the same way: a store whose lead order, rate,
+// window, normalisation or resampler differs is refused with a ConfigError naming each field;
+// a different keep/fill recipe only warns.
+ShardStore open_store_for_model(const std::string& dir, const Config& cfg,
+                                const std::string& contract = "");
 
 // True when `dir` is a shard store folder (has store.json).
 bool is_store_dir(const std::string& dir);

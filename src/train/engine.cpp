@@ -170,6 +170,7 @@ TrainingData describe_training_data(const RunPlan& p, const ShardStore& store,
   d.store = p.data;
   d.dataset = store.info().dataset;
   d.preprocessing_hash = store.info().preprocessing_hash;
+  d.preprocessing_settings = store.info().preprocessing_settings;
   d.store_records = store.info().n_records;
   d.folds = p.folds;
   if (subset.empty())

@@ -343,6 +343,57 @@ TEST(Classify, TwoLeadRecordIsEncodedOnItsLeadsOnly) {
   EXPECT_LT((er.pooled[0] - model->ecg_features(xf)[0]).abs().max().item<float>(), 1e-5);
 }
 
+// A checkpoint carries its training store's preprocessing (issue 16, self-describing models):
+// serving applies that chain to a new file, and a store prepared differently is refused with
+// the field named; another keep recipe only warns.
+TEST(Contract, CheckpointPreprocessingIsAppliedAndEnforced) {
+  auto& s = scratch();
+  Config cfg;
+  CgDmer model = load_model_for_inference(s.ckpt, &cfg);
+  auto save_with = [&](const PreprocessOptions& po, const std::string& name) {
+    CheckpointMeta meta;
+    meta.config_toml = cfg.to_toml();
+    meta.model_hash = cfg.model_hash();
+    TrainingData d;
+    d.store = "somewhere";
+    d.dataset = "ptbxl";
+    d.preprocessing_settings = po.settings_text();
+    d.preprocessing_hash = po.settings_digest();
+    meta.training_data = to_json(d);
+    const std::string path = s.dir + "/" + name;
+    save_checkpoint(path, *model, nullptr, meta);
+    return path;
+  };
+  PreprocessOptions po;
+  po.target_fs = 100;
+  po.target_samples = 1000;
+  po.keep_samples = 500;  // trained on the first 5 s of each record, zero-padded
+  const std::string keep_ckpt = save_with(po, "keep500.ckpt");
+  std::string contract;
+  load_serving_model(keep_ckpt, nullptr, &contract);
+  EXPECT_EQ(contract, po.settings_text());
+  const PreparedRecord r = prepare_record_for_model(rec(5), cfg, contract);
+  const PreparedRecord plain = prepare_record_for_model(rec(5), cfg);
+  for (int t = 500; t < 1000; ++t) EXPECT_EQ(r.data[std::size_t(t)], r.data[999]) << t;  // padding
+  EXPECT_NE(r.data, plain.data);
+  EXPECT_NO_THROW(open_store_for_model(s.store, cfg, contract));  // keep differs: a warning
+
+  PreprocessOptions swapped = po;
+  swapped.keep_samples = -1;
+  std::swap(swapped.lead_order[0], swapped.lead_order[1]);
+  const std::string swapped_ckpt = save_with(swapped, "swapped.ckpt");
+  load_serving_model(swapped_ckpt, nullptr, &contract);
+  try {
+    open_store_for_model(s.store, cfg, contract);
+    FAIL() << "a store with another lead order was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("leads: the model's contract says ii,i,"), std::string::npos) << e.what();
+  }
+  // A checkpoint without a contract (written before cgdmer recorded one) serves as before.
+  load_serving_model(s.ckpt, nullptr, &contract);
+  EXPECT_EQ(contract, "");
+}
+
 TEST(Retrieve, RecallAtKOnHandMadeSimilarities) {
   // Row 0: own pair best → hit@1. Row 1: two others above → hit at 5 only. Row 2: tie with
   // one negative → rank 2 (ties resolved against the query).
