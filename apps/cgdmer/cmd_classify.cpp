@@ -13,7 +13,19 @@ Runner setup(CLI::App& app) {
   auto o = std::make_shared<ClassifyOptions>();
   auto labels = std::make_shared<std::string>();
   app.add_option("--model", o->model, "checkpoint (.ckpt) or run folder from `cgdmer pretrain`")->required();
-  app.add_option("record", o->record, "one ECG record (.hea, Challenge .hea/.mat, CPSC .mat)")->required();
+  app.add_option("record", o->record,
+                 "one ECG record: WFDB .hea, Challenge .hea/.mat, CPSC .mat, GE MUSE / HL7 aECG / "
+                 "Philips XML, EDF, DICOM, SCP-ECG; any lead subset, any length")
+      ->required();
+  app.add_option("--aggregate", o->aggregate,
+                 "a record longer than the model's window is scored per window: mean | max of the "
+                 "per-window scores, or first (the first window only, as prepare crops)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mean", "max", "first"}));
+  app.add_option("--window-stride", o->window_stride_seconds,
+                 "seconds between window starts (default: the window length, no overlap); a last "
+                 "window always ends at the record's end")
+      ->check(CLI::NonNegativeNumber);
   auto* p = app.add_option("--prompts", o->prompts_file,
                            "JSON object class → description (MERL CKEPE format); every class is scored");
   auto* l = app.add_option("--labels", *labels,

@@ -28,6 +28,15 @@ Runner setup(CLI::App& app) {
   add_precision_option(app, &o->precision, "fp32 | bf16 | auto (bf16 where the CPU has it natively)")
       ->default_str(precision_name(o->precision));
   app.add_flag("--csv", o->csv, "also write the features as CSV (id,f0,f1,...)");
+  app.add_option("--aggregate", o->aggregate,
+                 "a record file longer than the model's window: mean over its windows, or first "
+                 "(the first window only, as prepare crops)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mean", "first"}));
+  app.add_option("--window-stride", o->window_stride_seconds,
+                 "seconds between window starts (default: the window length); a last window always "
+                 "ends at the record's end")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--dump-input", o->dump_input,
                  "also write the preprocessed model input (N, leads, samples) as .npy");
   app.add_flag("--no-progress", *no_progress, "no progress bar");

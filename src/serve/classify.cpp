@@ -58,24 +58,40 @@ ClassifyResult run_classify(const ClassifyOptions& o) {
   CgDmer model = load_serving_model(o.model, &cfg, &contract);
   const auto t1 = clock::now();
   const bool bf16 = uses_bf16(o.precision, torch::kCPU);
-  const PreparedRecord rec = prepare_record_for_model(o.record, cfg, contract);
+  if (o.aggregate != "mean" && o.aggregate != "max" && o.aggregate != "first")
+    throw ConfigError("--aggregate must be mean, max or first, not '" + o.aggregate + "'");
+  WindowOptions wo;
+  wo.stride_seconds = o.window_stride_seconds;
+  wo.first_only = o.aggregate == "first";
+  const std::vector<PreparedRecord> windows = prepare_record_windows(o.record, cfg, contract, wo);
+  const PreparedRecord& rec = windows.front();
   r.record_id = rec.id;
   r.record_path = rec.path;
   r.leads = rec.lead_names();
+  r.aggregate = o.aggregate;
+  const std::int64_t K = std::int64_t(windows.size()), L = cfg.ecg.n_leads, S = cfg.ecg.n_samples;
+  auto x = torch::empty({K, L, S}, torch::kFloat32);  // (K windows, L, S)
+  for (std::int64_t k = 0; k < K; ++k) {
+    const auto& w = windows[std::size_t(k)];
+    std::copy(w.data.begin(), w.data.end(), x.data_ptr<float>() + k * L * S);
+    r.window_starts.push_back(w.start_seconds);
+  }
   torch::NoGradGuard ng;
-  auto x = torch::from_blob(const_cast<float*>(rec.data.data()),
-                            {1, cfg.ecg.n_leads, cfg.ecg.n_samples}, torch::kFloat32);
   torch::Tensor ecg, cls;
   {
     AutocastGuard ac(bf16, torch::kCPU);
-    ecg = model->ecg_shared(x, rec.leads).to(torch::kFloat32);  // (1, E), present leads only
+    ecg = model->ecg_shared(x, rec.leads).to(torch::kFloat32);  // (K, E), present leads only
     const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
     cls = encode_class_prompts(model, tok, texts, cfg.text.max_len).to(torch::kFloat32);  // (C, E)
   }
-  auto scores = zero_shot_scores(ecg, cls).contiguous();  // (1, C)
+  const auto per_window = zero_shot_scores(ecg, cls).contiguous();  // (K, C)
+  const auto scores = o.aggregate == "max" ? std::get<0>(per_window.max(0)) : per_window.mean(0);  // (C)
   const auto t2 = clock::now();
-  for (size_t c = 0; c < keys.size(); ++c)
-    r.ranked.push_back({keys[c], texts[c], double(scores[0][std::int64_t(c)].item<float>())});
+  for (size_t c = 0; c < keys.size(); ++c) {
+    ClassScore cs{keys[c], texts[c], double(scores[std::int64_t(c)].item<float>()), {}};
+    for (std::int64_t k = 0; k < K; ++k) cs.per_window.push_back(per_window[k][std::int64_t(c)].item<double>());
+    r.ranked.push_back(std::move(cs));
+  }
   std::stable_sort(r.ranked.begin(), r.ranked.end(),
                    [](const ClassScore& a, const ClassScore& b) { return a.score > b.score; });
   if (o.top_k > 0 && size_t(o.top_k) < r.ranked.size()) r.ranked.resize(size_t(o.top_k));
@@ -90,9 +106,13 @@ std::string classify_json(const ClassifyResult& r) {
   j["path"] = r.record_path;
   j["prompts"] = r.prompt_source;
   j["leads"] = r.leads;
+  j["windows"] = {{"starts_s", r.window_starts}, {"aggregate", r.aggregate}};
   auto arr = nlohmann::ordered_json::array();
-  for (const auto& s : r.ranked)
-    arr.push_back({{"label", s.label}, {"score", s.score}, {"prompt", s.prompt}});
+  for (const auto& s : r.ranked) {
+    nlohmann::ordered_json e{{"label", s.label}, {"score", s.score}, {"prompt", s.prompt}};
+    if (s.per_window.size() > 1) e["per_window"] = s.per_window;
+    arr.push_back(e);
+  }
   j["ranking"] = arr;
   j["timing_ms"] = {{"model_load", r.load_ms}, {"inference", r.infer_ms}};
   return j.dump(2);

@@ -18,17 +18,25 @@ struct ClassifyOptions {
   std::string prompts_file;         // "" = bundled CKEPE prompts (default classes)
   std::vector<std::string> labels;  // used as prompts when non-empty (excludes prompts_file)
   int top_k = 0;                    // 0 = all classes
+  // A record longer than the model's window is scored on each window (serving_model.h
+  // prepare_record_windows) and the per-window cosines are aggregated per class:
+  // "mean" (default), "max", or "first" (the first window only, what `prepare` crops to).
+  std::string aggregate = "mean";
+  double window_stride_seconds = 0;  // 0 = the window length (no overlap)
   Precision precision = Precision::fp32;
 };
 
 struct ClassScore {
   std::string label, prompt;
-  double score = 0;  // cosine of f_sh^ecg and f_sh^text, in [-1, 1]
+  double score = 0;  // cosine of f_sh^ecg and f_sh^text, in [-1, 1] (aggregated over windows)
+  std::vector<double> per_window;  // the cosine in each window (one entry for one window)
 };
 
 struct ClassifyResult {
   std::string record_id, record_path, prompt_source;
   std::vector<std::string> leads;  // the leads the record held (only these were encoded)
+  std::vector<double> window_starts;  // seconds; one entry for a record within one window
+  std::string aggregate;
   std::vector<ClassScore> ranked;  // descending score
   double load_ms = 0;              // model load
   double infer_ms = 0;             // record read + preprocess + ECG + prompt encoding + scoring

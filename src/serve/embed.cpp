@@ -102,6 +102,11 @@ EmbedResult run_embed(const EmbedOptions& o) {
     }
   }
 
+  if (o.aggregate != "mean" && o.aggregate != "first")
+    throw ConfigError("embed --aggregate must be mean or first, not '" + o.aggregate + "'");
+  WindowOptions wo;
+  wo.stride_seconds = o.window_stride_seconds;
+  wo.first_only = o.aggregate == "first";
   const bool want_pooled = o.kind != "shared", want_shared = o.kind != "pooled";
   const std::int64_t N = std::int64_t(items.size());
   EmbedResult res;
@@ -113,6 +118,7 @@ EmbedResult run_embed(const EmbedOptions& o) {
     const std::int64_t B = std::min<std::int64_t>(o.batch_size, N - s);
     auto x = torch::empty({B, L, S}, torch::kFloat32);  // (B, L, S) in [0, 1]
     std::map<std::vector<int>, std::vector<std::int64_t>> by_leads;  // lead subset → batch rows
+    std::map<std::int64_t, std::vector<PreparedRecord>> long_records;  // batch row → its windows
     for (std::int64_t i = 0; i < B; ++i) {
       const Item& it = items[size_t(s + i)];
       float* dst = x.data_ptr<float>() + i * L * S;
@@ -121,17 +127,24 @@ EmbedResult run_embed(const EmbedOptions& o) {
         res.ids.push_back(stores[size_t(it.store)].record_id(it.row));
         by_leads[{}].push_back(i);
       } else {
-        auto rec = prepare_record_for_model(it.path, cfg, contract);
+        auto windows = prepare_record_windows(it.path, cfg, contract, wo);
+        const PreparedRecord& rec = windows.front();
         std::copy(rec.data.begin(), rec.data.end(), dst);
         res.ids.push_back(rec.id);
-        by_leads[rec.leads].push_back(i);
+        if (windows.size() > 1) {
+          long_records[i] = std::move(windows);
+        } else {
+          by_leads[rec.leads].push_back(i);
+        }
       }
     }
     const auto e0 = std::chrono::steady_clock::now();
     torch::Tensor p, h;
     {
       AutocastGuard ac(bf16, torch::kCPU);
-      if (by_leads.size() == 1) {
+      if (by_leads.empty()) {
+        // every row of this batch is a long record, encoded below
+      } else if (by_leads.size() == 1 && long_records.empty()) {
         ecg_pooled_and_shared(model, x, want_pooled ? &p : nullptr, want_shared ? &h : nullptr,
                               by_leads.begin()->first);
       } else {  // records with different lead subsets: one pass per subset, rows put back
@@ -149,6 +162,29 @@ EmbedResult run_embed(const EmbedOptions& o) {
             h.index_copy_(0, idx, hg.to(torch::kFloat32));
           }
         }
+      }
+    }
+    // Long records: their windows in one pass each, averaged (the shared mean re-normalised).
+    for (const auto& [i, windows] : long_records) {
+      const std::int64_t K = std::int64_t(windows.size());
+      auto xw = torch::empty({K, L, S}, torch::kFloat32);
+      for (std::int64_t k = 0; k < K; ++k)
+        std::copy(windows[std::size_t(k)].data.begin(), windows[std::size_t(k)].data.end(),
+                  xw.data_ptr<float>() + k * L * S);
+      torch::Tensor pw, hw;
+      {
+        AutocastGuard ac(bf16, torch::kCPU);
+        ecg_pooled_and_shared(model, xw, want_pooled ? &pw : nullptr, want_shared ? &hw : nullptr,
+                              windows.front().leads);
+      }
+      namespace F = torch::nn::functional;
+      if (want_pooled) {
+        if (!p.defined()) p = torch::empty({B, pw.size(1)}, torch::kFloat32);
+        p[i] = pw.to(torch::kFloat32).mean(0);
+      }
+      if (want_shared) {
+        if (!h.defined()) h = torch::empty({B, hw.size(1)}, torch::kFloat32);
+        h[i] = F::normalize(hw.to(torch::kFloat32).mean(0, true), F::NormalizeFuncOptions().dim(1))[0];
       }
     }
     res.encoder_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();

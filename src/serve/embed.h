@@ -27,8 +27,13 @@ struct EmbedOptions {
   int batch_size = 64;
   Precision precision = Precision::fp32;
   bool csv = false;
-  std::string dump_input;           // "" = none; else (N, L, S) float32 .npy
+  std::string dump_input;           // "" = none; else (N, L, S) float32 .npy (a long record's first window)
   bool progress = true;
+  // A record file longer than the model's window (serving_model.h prepare_record_windows):
+  // "mean" of its windows' pooled features (and the re-normalised mean of their shared
+  // embeddings), or "first" window only (what `prepare` crops to). Store rows are one window.
+  std::string aggregate = "mean";
+  double window_stride_seconds = 0;  // 0 = the window length (no overlap)
 };
 
 struct EmbedResult {

@@ -62,8 +62,9 @@ PreprocessOptions serve_preprocess_options(const Config& cfg, const std::string&
   return o;
 }
 
-PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg,
-                                        const std::string& contract) {
+namespace {
+
+EcgRecord read_record_for_serving(const std::string& path, const Config& cfg) {
   const char* hint =
       "a record is a WFDB .hea (with its .dat/.mat), a Challenge .hea/.mat pair, a CPSC 2018 .mat, "
       "a GE MUSE / HL7 aECG / Philips XML, an EDF, a DICOM ECG or an SCP-ECG file";
@@ -82,6 +83,22 @@ PreparedRecord prepare_record_for_model(const std::string& path, const Config& c
   if (cfg.ecg.n_leads != 12)
     throw ConfigError("model expects " + std::to_string(cfg.ecg.n_leads) +
                       " leads; serving supports 12-lead models only");
+  return rec;
+}
+
+// Samples [first, first + n) of every lead of `rec` (n clipped to the record's end).
+EcgRecord slice_record(const EcgRecord& rec, std::int64_t first, std::int64_t n) {
+  EcgRecord out = rec;
+  n = std::max<std::int64_t>(0, std::min(n, rec.n_samples - first));
+  out.n_samples = n;
+  out.data.assign(std::size_t(rec.n_leads) * std::size_t(n), 0.0f);
+  for (int l = 0; l < rec.n_leads; ++l)
+    std::copy(rec.lead(l) + first, rec.lead(l) + first + n, out.lead(l));
+  return out;
+}
+
+PreparedRecord prepare_loaded(const EcgRecord& rec, const std::string& path, const Config& cfg,
+                              const std::string& contract) {
   PreparedRecord out;
   out.id = rec.id;
   out.path = path;
@@ -94,6 +111,60 @@ PreparedRecord prepare_record_for_model(const std::string& path, const Config& c
   // Stores hold int16 (q = round(v·32767)); the same rounding here makes a record file's
   // input identical to its store row, i.e. to what the model was trained and evaluated on.
   for (float& v : out.data) v = store_format::dequantize(store_format::quantize(v));
+  return out;
+}
+
+}  // namespace
+
+PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg,
+                                        const std::string& contract) {
+  return prepare_loaded(read_record_for_serving(path, cfg), path, cfg, contract);
+}
+
+std::vector<double> window_starts(double record_seconds, double window_seconds, double stride_seconds) {
+  if (!(window_seconds > 0)) throw ConfigError("window length must be positive");
+  if (stride_seconds == 0) stride_seconds = window_seconds;
+  if (!(stride_seconds > 0)) throw ConfigError("--window-stride must be positive (seconds)");
+  std::vector<double> starts{0.0};
+  const double eps = 1e-9;
+  if (record_seconds <= window_seconds + eps) return starts;
+  for (double t = stride_seconds; t + window_seconds <= record_seconds + eps; t += stride_seconds)
+    starts.push_back(t);
+  const double last = record_seconds - window_seconds;  // a window that ends at the record's end
+  if (last - starts.back() > eps) starts.push_back(last);
+  return starts;
+}
+
+std::vector<PreparedRecord> prepare_record_windows(const std::string& path, const Config& cfg,
+                                                   const std::string& contract,
+                                                   const WindowOptions& w) {
+  EcgRecord rec = read_record_for_serving(path, cfg);
+  const PreprocessOptions po = serve_preprocess_options(cfg, contract);
+  const std::int64_t window_n = po.keep_samples > 0 ? po.keep_samples : po.target_samples;
+  const double window_s = double(window_n) / po.target_fs;
+  const double record_s = double(rec.n_samples) / rec.fs;
+  const auto starts = w.first_only ? std::vector<double>{0.0} : window_starts(record_s, window_s, w.stride_seconds);
+  // One window: exactly prepare's chain (it resamples the whole record, then crops).
+  if (starts.size() == 1) {
+    PreparedRecord p = prepare_loaded(rec, path, cfg, contract);
+    return {std::move(p)};
+  }
+  // Several: fill and resample the whole record once, as prepare does, then cut the windows at
+  // the model's rate, so the first window equals prepare's crop; each is min–max'ed alone.
+  try {
+    fill_non_finite(rec, po.nan_fill_window);
+  } catch (const FormatError& e) {
+    throw FormatError(e.path(), e.problem(), "the record needs finite samples in every lead it holds");
+  }
+  rec = resample_record(rec, po.target_fs);
+  std::vector<PreparedRecord> out;
+  for (double t : starts) {
+    const auto first = std::min<std::int64_t>(std::int64_t(std::llround(t * po.target_fs)),
+                                              std::max<std::int64_t>(0, rec.n_samples - window_n));
+    PreparedRecord p = prepare_loaded(slice_record(rec, first, window_n), path, cfg, contract);
+    p.start_seconds = t;
+    out.push_back(std::move(p));
+  }
   return out;
 }
 

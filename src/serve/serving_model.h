@@ -44,9 +44,26 @@ struct PreparedRecord {
   // (CgDmer::ecg_features), not as a zero-filled 12-lead input.
   std::vector<int> leads;
   std::vector<std::string> lead_names() const;  // of `leads` (every lead when empty)
+  double start_seconds = 0;  // where this window starts in the record (0: the record's start)
 };
 PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg,
                                         const std::string& contract = "");
+
+// Records of any length. The model sees windows of n_samples / fs seconds (tiny: 10 s). A
+// record no longer than that is one window (zero-padded, as `prepare` stores it); a longer one
+// is cut into windows starting every `stride_seconds` (0 = the window length: no overlap), plus
+// one window that ends where the record ends, so that every sample is seen. Each window goes
+// through the contract's chain on its own (min–max over that window). `first_only` keeps the
+// first window alone (what `prepare` crops to).
+struct WindowOptions {
+  double stride_seconds = 0;
+  bool first_only = false;
+};
+std::vector<PreparedRecord> prepare_record_windows(const std::string& path, const Config& cfg,
+                                                   const std::string& contract,
+                                                   const WindowOptions& w);
+// Window start times (seconds) for a record of `record_seconds`, per the rule above.
+std::vector<double> window_starts(double record_seconds, double window_seconds, double stride_seconds);
 
 // Opens a store and checks its records have the model's shape and rate, and — when the model
 // has a contract — that the store was prepared the same way: a store whose lead order, rate,

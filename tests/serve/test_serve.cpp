@@ -35,6 +35,7 @@
 #include "text/tokenizer.h"
 #include "model/checkpoint_file.h"
 #include "model/model_loading.h"
+#include "shared_data.h"
 
 namespace fs = std::filesystem;
 using namespace cgdmer;
@@ -392,6 +393,65 @@ TEST(Contract, CheckpointPreprocessingIsAppliedAndEnforced) {
   // A checkpoint without a contract (written before cgdmer recorded one) serves as before.
   load_serving_model(s.ckpt, nullptr, &contract);
   EXPECT_EQ(contract, "");
+}
+
+// Records of any length: window starts cover the record (a last window ends at its end).
+TEST(Windows, StartsCoverTheRecord) {
+  EXPECT_EQ(window_starts(10, 10, 0), (std::vector<double>{0}));
+  EXPECT_EQ(window_starts(8, 10, 0), (std::vector<double>{0}));
+  EXPECT_EQ(window_starts(30, 10, 0), (std::vector<double>{0, 10, 20}));
+  EXPECT_EQ(window_starts(25, 10, 0), (std::vector<double>{0, 10, 15}));
+  EXPECT_EQ(window_starts(25, 10, 5), (std::vector<double>{0, 5, 10, 15}));
+  EXPECT_THROW(window_starts(25, 10, -1), ConfigError);
+}
+
+// A 54.3-s CPSC 2018 record (500 Hz) through tiny's 10-s window: classify scores six windows
+// and aggregates; "first" is the first window alone; embed averages the windows.
+TEST(Windows, LongRecordIsClassifiedAndEmbeddedThroughWindows) {
+  auto& s = scratch();
+  const std::string path = cgdmer::testing::shared_data("cpsc2018/A1988.mat");
+  ClassifyOptions o;
+  o.model = s.ckpt;
+  o.record = path;
+  o.labels = {"sinus rhythm", "atrial fibrillation", "right bundle branch block"};
+  const ClassifyResult mean = run_classify(o);
+  ASSERT_EQ(mean.window_starts.size(), 6u);  // 0 10 20 30 40 and 44.314 (ends at 54.314 s)
+  EXPECT_NEAR(mean.window_starts.back(), 54.314 - 10, 1e-9);
+  for (const auto& cs : mean.ranked) {
+    ASSERT_EQ(cs.per_window.size(), 6u);
+    double m = 0;
+    for (double v : cs.per_window) m += v / 6;
+    EXPECT_NEAR(cs.score, m, 1e-6) << cs.label;
+  }
+  o.aggregate = "max";
+  const ClassifyResult mx = run_classify(o);
+  for (const auto& cs : mx.ranked)
+    EXPECT_NEAR(cs.score, *std::max_element(cs.per_window.begin(), cs.per_window.end()), 1e-6);
+  o.aggregate = "first";
+  const ClassifyResult first = run_classify(o);
+  ASSERT_EQ(first.window_starts.size(), 1u);
+  for (const auto& cs : first.ranked) {
+    for (const auto& cm : mean.ranked) {
+      if (cm.label == cs.label) EXPECT_NEAR(cs.score, cm.per_window[0], 1e-5) << cs.label;
+    }
+  }
+
+  EmbedOptions eo;
+  eo.model = s.ckpt;
+  eo.inputs = {path};
+  eo.out = s.dir + "/emb_long/f.npy";
+  eo.progress = false;
+  const EmbedResult er = run_embed(eo);
+  Config cfg;
+  CgDmer model = load_model_for_inference(s.ckpt, &cfg);
+  const auto windows = prepare_record_windows(path, cfg, "", WindowOptions{});
+  ASSERT_EQ(windows.size(), 6u);
+  auto x = torch::empty({6, 12, 1000});
+  for (int k = 0; k < 6; ++k)
+    std::copy(windows[std::size_t(k)].data.begin(), windows[std::size_t(k)].data.end(), x.data_ptr<float>() + k * 12000);
+  torch::NoGradGuard ng;
+  EXPECT_LT((er.pooled[0] - model->ecg_features(x).mean(0)).abs().max().item<float>(), 1e-5);
+  EXPECT_NEAR(er.shared[0].norm().item<float>(), 1.0f, 1e-5);
 }
 
 TEST(Retrieve, RecallAtKOnHandMadeSimilarities) {
