@@ -25,7 +25,8 @@ namespace {
 struct PlotFlags {
   std::string record, store, id, out, model, saliency, class_key, prompts;
   long long row = -1;
-  double dpi = 150, au_gain = 20;
+  double dpi = 150, au_gain = 20, csv_fs = 0;
+  bool csv_uv = false;
   bool reconstruct = false;
   std::uint64_t seed = 0;
 };
@@ -99,7 +100,10 @@ int run_plot(const PlotFlags& f) {
     }
   }
   if (!model_scale) {  // the record in mV, as read
-    const EcgRecord rec = read_any_record(f.record);
+    RecordReadOptions ro;
+    ro.csv_fs = f.csv_fs;
+    ro.csv_units = f.csv_uv ? CsvUnits::kMicrovolts : CsvUnits::kMillivolts;
+    const EcgRecord rec = read_any_record(f.record, ro);
     d.fs = rec.fs;
     d.title = rec.id + "  (" + f.record + ")";
     for (int l = 0; l < rec.n_leads; ++l) {
@@ -172,7 +176,7 @@ int run_plot(const PlotFlags& f) {
     }
     d.shade_seconds = s.patch_size / serve_rate_hz(cfg);  // patch duration at the model's rate
     d.shade_style = EcgShadeStyle::kHeat;
-    d.shade_label = "saliency (grad x input)";
+    d.shade_label = "patch saliency (grad x input), relative to max";
     d.notes.push_back("Saliency of the zero-shot cosine " + fmt("%.3f", s.score) + " for \"" +
                       shorten(f.class_key.empty() ? prompt : f.class_key + ": " + prompt, 110) + "\"");
     d.notes.push_back("per patch (" + fmt("%g s", d.shade_seconds) +
@@ -193,6 +197,8 @@ Runner setup(CLI::App& app) {
   app.add_option("--id", f->id, "store record id (instead of --row)")->needs(st);
   app.add_option("--out", f->out, "output file: .png (raster at --dpi) or .pdf (vector, true mm)")->required();
   app.add_option("--dpi", f->dpi, "PNG resolution; 1 mm = dpi/25.4 px")->default_str("150");
+  app.add_option("--csv-fs", f->csv_fs, "sampling rate (Hz) of a .csv record (CSV carries none)");
+  app.add_flag("--csv-uv", f->csv_uv, "a .csv record's values are in µV (default mV)");
   app.add_option("--au-gain", f->au_gain, "mm per arbitrary unit for min-max scaled (model-input) signals")
       ->default_str("20");
   auto* m = app.add_option("--model", f->model, "checkpoint (.ckpt) or run folder, for the overlays");

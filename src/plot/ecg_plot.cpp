@@ -313,27 +313,30 @@ void save_ecg_plot(const std::string& path, const EcgPlotData& d, const EcgPlotO
     pg.text(n, kMarginX, y, 2.8, {0.2, 0.2, 0.2});
     y += 3.6;
   }
-  double lx = L.page_w - kMarginX - 70;
+  // Legend on the footer line, right of the scales (the header's notes may be long).
+  const double fy = L.grid_y0 + L.grid_h + 5.5;
+  double lx = kMarginX + 110;
   if (!d.overlay_label.empty()) {
     cairo_set_source_rgb(cr, kOverlay.r, kOverlay.g, kOverlay.b);
     cairo_set_line_width(cr, 0.5);
-    cairo_move_to(cr, lx, 6);
-    cairo_line_to(cr, lx + 6, 6);
+    cairo_move_to(cr, lx, fy - 1);
+    cairo_line_to(cr, lx + 6, fy - 1);
     cairo_stroke(cr);
-    pg.text(d.overlay_label, lx + 8, 7, 2.8, kTrace);
+    pg.text(d.overlay_label, lx + 8, fy, 2.8, kTrace);
+    lx += 80;
   }
   if (!d.shade_label.empty()) {
     const Rgb c = d.shade_style == EcgShadeStyle::kMask ? kMaskShade : kHeatShade;
     cairo_set_source_rgba(cr, c.r, c.g, c.b, d.shade_style == EcgShadeStyle::kMask ? 0.3 : 0.65);
-    cairo_rectangle(cr, lx, 9, 6, 3);
+    cairo_rectangle(cr, lx, fy - 2.5, 6, 3);
     cairo_fill(cr);
-    pg.text(d.shade_label, lx + 8, 11.5, 2.8, kTrace);
+    pg.text(d.shade_label, lx + 8, fy, 2.8, kTrace);
   }
   char foot[200];
   std::snprintf(foot, sizeof foot, "%g mm/s   %g mm/%s   %g Hz   %g s   %s", o.speed_mm_s, o.gain_mm_per_unit,
                 d.units.c_str(), d.fs, o.seconds,
                 pg.pdf() ? "PDF (1 mm = 1 mm at 100%)" : (std::to_string(int(o.dpi)) + " dpi").c_str());
-  pg.text(foot, kMarginX, L.grid_y0 + L.grid_h + 5.5, 2.8, {0.2, 0.2, 0.2});
+  pg.text(foot, kMarginX, fy, 2.8, {0.2, 0.2, 0.2});
   pg.finish();
 }
 
