@@ -249,6 +249,8 @@ EcgPlotLayout ecg_plot_layout(const EcgPlotOptions& o) {
 }
 
 void save_ecg_plot(const std::string& path, const EcgPlotData& d, const EcgPlotOptions& o) {
+  if (!ends_with(path, ".png") && !ends_with(path, ".pdf"))
+    throw ConfigError("ECG plot output '" + path + "' must end in .png or .pdf");
   if (!(d.fs > 0)) throw ConfigError("ECG plot: sampling rate must be > 0 (got " + std::to_string(d.fs) + ")");
   for (const auto& l : d.leads)
     if (!l.overlay.empty() && l.overlay.size() != l.values.size())

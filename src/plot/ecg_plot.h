@@ -61,8 +61,9 @@ EcgPlotLayout ecg_plot_layout(const EcgPlotOptions& opt);
 // The standard 3×4 order: kEcgLayout[row][column].
 extern const char* const kEcgLayout[3][4];
 
-// Writes `path`: ".pdf" → PDF (vector, mm exact), anything else → PNG at opt.dpi. Throws
-// ConfigError for bad options/data, IoError when the file cannot be written.
+// Writes `path`: ".pdf" → PDF (vector, mm exact), ".png" → PNG at opt.dpi (case-insensitive).
+// Throws ConfigError for another extension or bad options/data, IoError when the file cannot
+// be written.
 void save_ecg_plot(const std::string& path, const EcgPlotData& data, const EcgPlotOptions& opt = {});
 
 }  // namespace cgdmer

@@ -212,5 +212,6 @@ TEST(EcgPlot, RejectsBadInput) {
   EcgPlotData d = synthetic(500, false);
   d.leads[0].overlay.assign(3, 0.f);
   EXPECT_THROW(save_ecg_plot(tmp_file("x.png"), d, {}), ConfigError);
+  EXPECT_THROW(save_ecg_plot(tmp_file("x.svg"), synthetic(500, false), {}), ConfigError);
   EXPECT_THROW(save_ecg_plot("/nonexistent-dir/x.png", synthetic(500, false), {}), IoError);
 }
