@@ -13,7 +13,6 @@
 #include "data/shard_store.h"
 #include "eval/zero_shot.h"
 #include "io/ecg_readers.h"
-#include "model/model_loading.h"
 #include "model/text_tokenizer.h"
 #include "plot/ecg_plot.h"
 #include "serve/ecg_overlays.h"
@@ -64,7 +63,7 @@ int run_plot(const PlotFlags& f) {
   EcgPlotData d;
   Config cfg;
   CgDmer model{nullptr};
-  if (!f.model.empty()) model = load_model_for_inference(f.model, &cfg);
+  if (!f.model.empty()) model = load_serving_model(f.model, &cfg);  // friendly errors, as classify
   const bool model_scale = !f.store.empty() || f.reconstruct;  // a.u. page
   std::vector<float> x;      // model input (L, S) when a model is given
   std::vector<int> present;  // model lead indices the record holds (empty = all)
