@@ -1,9 +1,11 @@
 // `cgdmer classify`: zero-shot scores of one ECG record as ranked JSON on stdout. The work
 // is serve/classify.h's run_classify.
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 #include "command.h"
+#include "core/error.h"
 #include "serve/classify.h"
 
 namespace cgdmer::cli {
@@ -13,10 +15,17 @@ Runner setup(CLI::App& app) {
   auto o = std::make_shared<ClassifyOptions>();
   auto labels = std::make_shared<std::string>();
   app.add_option("--model", o->model, "checkpoint (.ckpt) or run folder from `cgdmer pretrain`")->required();
-  app.add_option("record", o->record,
-                 "one ECG record: WFDB .hea, Challenge .hea/.mat, CPSC .mat, GE MUSE / HL7 aECG / "
-                 "Philips XML, EDF, DICOM, SCP-ECG; any lead subset, any length")
+  auto records = std::make_shared<std::vector<std::string>>();
+  auto out = std::make_shared<std::string>();
+  auto no_progress = std::make_shared<bool>(false);
+  app.add_option("records", *records,
+                 "ECG record files (WFDB .hea, Challenge .hea/.mat, CPSC .mat, GE MUSE / HL7 aECG / "
+                 "Philips XML, EDF, DICOM, SCP-ECG; any lead subset, any length) or folders of them")
       ->required();
+  app.add_option("--out", *out,
+                 "FILE.json: write one table for all records (and FILE.csv); needed for several "
+                 "records or a folder. Unreadable records are listed with the reason, the rest go on");
+  app.add_flag("--no-progress", *no_progress, "no progress bar");
   app.add_option("--aggregate", o->aggregate,
                  "a record longer than the model's window is scored per window: mean | max of the "
                  "per-window scores, or first (the first window only, as prepare crops)")
@@ -43,13 +52,26 @@ Runner setup(CLI::App& app) {
     std::string x;
     while (std::getline(ss, x, ','))
       if (x.find_first_not_of(' ') != std::string::npos) o->labels.push_back(x.substr(x.find_first_not_of(' ')));
-    const ClassifyResult r = run_classify(*o);
-    std::printf("%s\n", classify_json(r).c_str());
-    return 0;
+    std::error_code ec;
+    const bool one = records->size() == 1 && !std::filesystem::is_directory(records->front(), ec);
+    if (one && out->empty()) {
+      o->record = records->front();
+      const ClassifyResult r = run_classify(*o);
+      std::printf("%s\n", classify_json(r).c_str());
+      return 0;
+    }
+    if (out->empty())
+      throw ConfigError("classify of several records or a folder writes a table: pass --out FILE.json");
+    const ClassifyTable t = run_classify_batch(*o, *records, !*no_progress);
+    write_classify_table(t, *out);
+    std::printf("classified %zu records, %zu could not be read; wrote %s and its .csv\n", t.rows.size(),
+                t.failed.size(), out->c_str());
+    for (const auto& [path, why] : t.failed) std::printf("  not read: %s\n", why.c_str());
+    return t.rows.empty() ? 1 : 0;
   };
 }
 
-RegisterCommand reg{{"classify", "zero-shot class scores for one ECG record as ranked JSON", 61, setup}};
+RegisterCommand reg{{"classify", "zero-shot class scores: one record as ranked JSON, or many as a table (JSON + CSV)", 61, setup}};
 
 }  // namespace
 }  // namespace cgdmer::cli

@@ -43,7 +43,10 @@ Runner setup(CLI::App& app) {
   app.footer(
       "Record files are preprocessed as `cgdmer prepare` stores them for the model: MIMIC lead order, "
       "resampled to n_samples / 10 s (tiny: 100 Hz, paper: 500 Hz), crop/pad, min-max to [0, 1], int16 "
-      "grid. Ids: a file's record name (00001_lr); a store row's record id (PTB-XL: ecg_id).");
+      "grid — or the model's recorded preprocessing contract. Records with fewer leads are encoded on "
+      "their own leads; longer records through windows (--aggregate). Files that cannot be read are "
+      "listed in STEM.failed.json and skipped. Ids: a file's record name (00001_lr); a store row's "
+      "record id (PTB-XL: ecg_id).");
   return [=]() {
     o->progress = !*no_progress;
     const EmbedResult r = run_embed(*o);
@@ -52,6 +55,7 @@ Runner setup(CLI::App& app) {
                 r.total_seconds, r.total_seconds > 0 ? n / r.total_seconds : 0.0,
                 r.encoder_seconds > 0 ? n / r.encoder_seconds : 0.0);
     for (const auto& f : r.files) std::printf("wrote %s\n", f.c_str());
+    for (const auto& [path, why] : r.failed) std::printf("not read: %s\n", why.c_str());
     return 0;
   };
 }

@@ -63,7 +63,8 @@ int run_plot(const PlotFlags& f) {
   EcgPlotData d;
   Config cfg;
   CgDmer model{nullptr};
-  if (!f.model.empty()) model = load_serving_model(f.model, &cfg);  // friendly errors, as classify
+  std::string contract;  // the model's preprocessing contract (serving_model.h)
+  if (!f.model.empty()) model = load_serving_model(f.model, &cfg, &contract);  // friendly errors, as classify
   const bool model_scale = !f.store.empty() || f.reconstruct;  // a.u. page
   std::vector<float> x;      // model input (L, S) when a model is given
   std::vector<int> present;  // model lead indices the record holds (empty = all)
@@ -71,7 +72,7 @@ int run_plot(const PlotFlags& f) {
 
   // --- the signal shown -------------------------------------------------------------------
   if (!f.store.empty()) {
-    const ShardStore st = !f.model.empty() ? open_store_for_model(f.store, cfg) : ShardStore::open(f.store);
+    const ShardStore st = !f.model.empty() ? open_store_for_model(f.store, cfg, contract) : ShardStore::open(f.store);
     std::int64_t row = f.row;
     if (!f.id.empty()) {
       row = -1;
@@ -89,12 +90,12 @@ int run_plot(const PlotFlags& f) {
     d.title = st.record_id(row) + "  (store " + f.store + ", row " + std::to_string(row) + ")";
     model_input_leads(d, model_leads, x, info.n_samples, {});
   } else if (!f.model.empty()) {
-    const PreparedRecord rec = prepare_record_for_model(f.record, cfg);
+    const PreparedRecord rec = prepare_record_for_model(f.record, cfg, contract);
     x = rec.data;
     present = rec.leads;
     d.title = rec.id + "  (" + f.record + ")";
     if (model_scale) {
-      d.fs = serve_rate_hz(cfg);
+      d.fs = serve_preprocess_options(cfg, contract).target_fs;
       model_input_leads(d, model_leads, x, cfg.ecg.n_samples, present);
     }
   }

@@ -2,10 +2,12 @@
 // as eval/zero_shot.h: prompt → f_sh^text, ECG → f_sh^ecg, score = cosine), ranked.
 // Prompts come from a JSON file (class → description, MERL CKEPE format), from a list of
 // labels (each label is its own prompt), or by default from the bundled CKEPE prompts for
-// default_classify_classes() (PTB-XL's 5 super classes + 6 common rhythms).
+// default_classify_classes() (PTB-XL's 5 super classes + 6 common rhythms). Any lead subset
+// and any length (windows, aggregated); many records at once as one table.
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "model/precision.h"
@@ -46,6 +48,29 @@ struct ClassifyResult {
 const std::vector<std::string>& default_classify_classes();
 
 ClassifyResult run_classify(const ClassifyOptions& o);
+
+// Many records at once (files of any supported format, folders searched recursively): one
+// model load, one table. A record that cannot be read or used is listed in `failed` with the
+// reason, and the others go on. o.record is ignored; o.top_k does not apply (every class is
+// scored).
+struct ClassifyTable {
+  struct Row {
+    std::string path, id;
+    std::vector<std::string> leads;
+    int windows = 1;
+    std::vector<double> scores;  // per class, in `classes` order
+    std::string top;             // the best-scoring class
+  };
+  std::vector<std::string> classes;
+  std::string prompt_source, aggregate;
+  std::vector<Row> rows;
+  std::vector<std::pair<std::string, std::string>> failed;  // (path, reason)
+};
+ClassifyTable run_classify_batch(const ClassifyOptions& o, const std::vector<std::string>& inputs,
+                                 bool progress = true);
+// FILE.json (classes, records with named scores, failed) and FILE.csv beside it
+// (path,id,leads,windows,top,<one column per class>).
+void write_classify_table(const ClassifyTable& t, const std::string& out_json);
 std::string classify_json(const ClassifyResult& r);  // pretty JSON, see cmd_classify.cpp
 
 }  // namespace cgdmer

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/progress.h"
@@ -119,6 +121,7 @@ EmbedResult run_embed(const EmbedOptions& o) {
     auto x = torch::empty({B, L, S}, torch::kFloat32);  // (B, L, S) in [0, 1]
     std::map<std::vector<int>, std::vector<std::int64_t>> by_leads;  // lead subset → batch rows
     std::map<std::int64_t, std::vector<PreparedRecord>> long_records;  // batch row → its windows
+    std::vector<std::int64_t> good_rows;  // rows that were read (the others are dropped below)
     for (std::int64_t i = 0; i < B; ++i) {
       const Item& it = items[size_t(s + i)];
       float* dst = x.data_ptr<float>() + i * L * S;
@@ -126,8 +129,17 @@ EmbedResult run_embed(const EmbedOptions& o) {
         stores[size_t(it.store)].read_signal(it.row, dst);
         res.ids.push_back(stores[size_t(it.store)].record_id(it.row));
         by_leads[{}].push_back(i);
+        good_rows.push_back(i);
       } else {
-        auto windows = prepare_record_windows(it.path, cfg, contract, wo);
+        std::vector<PreparedRecord> windows;
+        try {
+          windows = prepare_record_windows(it.path, cfg, contract, wo);
+        } catch (const Error& e) {  // listed in res.failed; the batch goes on without it
+          res.failed.push_back({it.path, e.what()});
+          std::fill(dst, dst + L * S, 0.0f);
+          continue;
+        }
+        good_rows.push_back(i);
         const PreparedRecord& rec = windows.front();
         std::copy(rec.data.begin(), rec.data.end(), dst);
         res.ids.push_back(rec.id);
@@ -188,12 +200,25 @@ EmbedResult run_embed(const EmbedOptions& o) {
       }
     }
     res.encoder_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    if (good_rows.empty()) continue;
+    if (o.progress) prog.advance(std::int64_t(good_rows.size()));  // ECGs embedded
+    if (std::int64_t(good_rows.size()) < B) {  // drop the rows of records that could not be read
+      const auto keep = torch::tensor(good_rows, torch::kLong);
+      if (want_pooled) p = p.index_select(0, keep);
+      if (want_shared) h = h.index_select(0, keep);
+      x = x.index_select(0, keep);
+    }
     if (want_pooled) pooled.push_back(p.contiguous());
     if (want_shared) shared.push_back(h.contiguous());
     if (!o.dump_input.empty()) inputs.push_back(x);
-    if (o.progress) prog.advance(B);
   }
-  if (o.progress) prog.finish();
+  if (o.progress && !res.ids.empty()) prog.finish();
+  if (res.ids.empty())
+    throw FormatError(res.failed.front().first,
+                      "no input could be read (" + std::to_string(res.failed.size()) + " failed; first: " +
+                          res.failed.front().second + ")",
+                      "give ECG record files (WFDB .hea, CPSC .mat, MUSE/HL7/Philips XML, EDF, DICOM, "
+                      "SCP-ECG), folders of them, or stores from `cgdmer prepare`");
   if (want_pooled) res.pooled = torch::cat(pooled, 0).contiguous();
   if (want_shared) res.shared = torch::cat(shared, 0).contiguous();
 
@@ -223,6 +248,12 @@ EmbedResult run_embed(const EmbedOptions& o) {
     }
     f.commit();
     res.files.push_back(stem + ".ids.txt");
+  }
+  if (!res.failed.empty()) {
+    nlohmann::ordered_json j = nlohmann::ordered_json::array();
+    for (const auto& [path, why] : res.failed) j.push_back({{"path", path}, {"reason", why}});
+    write_file_atomic(stem + ".failed.json", j.dump(2) + "\n");
+    res.files.push_back(stem + ".failed.json");
   }
   if (!o.dump_input.empty()) {
     auto all = torch::cat(inputs, 0).contiguous();

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <torch/torch.h>
@@ -40,6 +41,9 @@ struct EmbedResult {
   std::vector<std::string> ids;
   torch::Tensor pooled, shared;     // (N, D), (N, E) float32 (undefined when not asked)
   std::vector<std::string> files;   // written
+  // Record files that could not be read or used: (path, reason). They get no row; the others
+  // go on. Listed in STEM.failed.json when any.
+  std::vector<std::pair<std::string, std::string>> failed;
   double encoder_seconds = 0;       // time in the encoder only
   double total_seconds = 0;         // inputs read + preprocessed + encoded
 };

@@ -432,7 +432,9 @@ TEST(Windows, LongRecordIsClassifiedAndEmbeddedThroughWindows) {
   ASSERT_EQ(first.window_starts.size(), 1u);
   for (const auto& cs : first.ranked) {
     for (const auto& cm : mean.ranked) {
-      if (cm.label == cs.label) EXPECT_NEAR(cs.score, cm.per_window[0], 1e-5) << cs.label;
+      if (cm.label == cs.label) {
+        EXPECT_NEAR(cs.score, cm.per_window[0], 1e-5) << cs.label;
+      }
     }
   }
 
@@ -452,6 +454,53 @@ TEST(Windows, LongRecordIsClassifiedAndEmbeddedThroughWindows) {
   torch::NoGradGuard ng;
   EXPECT_LT((er.pooled[0] - model->ecg_features(x).mean(0)).abs().max().item<float>(), 1e-5);
   EXPECT_NEAR(er.shared[0].norm().item<float>(), 1.0f, 1e-5);
+}
+
+// Many records of mixed formats, lengths and lead sets in one table; files that cannot be read
+// are listed with the reason and the rest go on (issue 16, batch use).
+TEST(Batch, ClassifyTableAndEmbedListUnreadableFilesAndGoOn) {
+  auto& s = scratch();
+  const std::string two = write_two_lead_record(s.dir);
+  const std::string long_rec = cgdmer::testing::shared_data("cpsc2018/A1988.mat");
+  const std::string hl7 = cgdmer::testing::shared_data("clinical_formats/hl7_aecg/Example aECG.xml");
+  ClassifyOptions o;
+  o.model = s.ckpt;
+  o.labels = {"sinus rhythm", "atrial fibrillation"};
+  const ClassifyTable t = run_classify_batch(o, {rec(5), two, long_rec, hl7, s.npy, s.text}, false);
+  ASSERT_EQ(t.rows.size(), 4u);
+  ASSERT_EQ(t.failed.size(), 2u);
+  EXPECT_EQ(t.failed[0].first, s.npy);
+  EXPECT_NE(t.failed[0].second.find("a.npy"), std::string::npos) << t.failed[0].second;
+  EXPECT_EQ(t.rows[1].leads, (std::vector<std::string>{"II", "V2"}));
+  EXPECT_EQ(t.rows[2].windows, 6);
+  // Each row equals the single-record path.
+  o.record = long_rec;
+  const ClassifyResult single = run_classify(o);
+  for (const auto& cs : single.ranked) {
+    const auto c = std::find(t.classes.begin(), t.classes.end(), cs.label) - t.classes.begin();
+    EXPECT_NEAR(t.rows[2].scores[std::size_t(c)], cs.score, 1e-6) << cs.label;
+  }
+  EXPECT_EQ(t.rows[2].top, single.ranked.front().label);
+  write_classify_table(t, s.dir + "/batch/table.json");
+  const json j = json::parse(read_file(s.dir + "/batch/table.json"));
+  EXPECT_EQ(j["records"].size(), 4u);
+  EXPECT_EQ(j["failed"].size(), 2u);
+  EXPECT_TRUE(j["records"][0]["scores"].contains("atrial fibrillation"));
+  const std::string csv = read_file(s.dir + "/batch/table.csv");
+  EXPECT_EQ(csv.rfind("path,id,leads,windows,top,sinus rhythm,atrial fibrillation\n", 0), 0u) << csv;
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 5);
+  EXPECT_THROW(write_classify_table(t, s.dir + "/batch/table.txt"), ConfigError);
+
+  EmbedOptions eo;
+  eo.model = s.ckpt;
+  eo.inputs = {rec(5), s.npy, two};
+  eo.out = s.dir + "/emb_batch/f.npy";
+  eo.progress = false;
+  const EmbedResult er = run_embed(eo);
+  EXPECT_EQ(er.ids, (std::vector<std::string>{"00005_lr", "two"}));
+  ASSERT_EQ(er.pooled.size(0), 2);
+  ASSERT_EQ(er.failed.size(), 1u);
+  EXPECT_TRUE(fs::exists(s.dir + "/emb_batch/f.failed.json"));
 }
 
 TEST(Retrieve, RecallAtKOnHandMadeSimilarities) {
