@@ -46,6 +46,11 @@ Runner setup(CLI::App& app, const std::string& default_mode) {
          "with --leads: tokens (only the present leads' tokens, default) | zero-filled (a 12-lead "
          "input whose other leads are 0, for comparison)")
       ->check(CLI::IsMember({"tokens", "zero-filled"}));
+  app.add_option("--window-stride", o->window_stride_seconds,
+                 "a store prepared with records longer than the model's window (prepare --seconds 60) is "
+                 "evaluated through windows, features averaged per record: seconds between window starts "
+                 "(default: the window length)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--random-init-draws", o->random_init_draws,
                  "random-init encoders to draw (seeds --seed, --seed+1, ...); with K > 1 results.md adds their mean ± sd")
       ->check(CLI::PositiveNumber);

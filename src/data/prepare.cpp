@@ -151,6 +151,7 @@ Outcome process_item(std::int64_t k, const RecordContext& c) {
     out.meta.id = it.id;
     out.meta.path = it.path;
     out.meta.fold = it.fold;
+    out.meta.seconds = double(rec.n_samples) / rec.fs;
     out.meta.report = it.report;
     if (!it.report.empty()) out.meta.tokens = c.tok.encode(it.report, c.max_text_len, false).ids;
     out.meta.labels = std::move(it.labels);

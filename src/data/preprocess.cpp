@@ -183,6 +183,20 @@ std::vector<float> preprocess_record_subset(const EcgRecord& rec, const Preproce
   return out;
 }
 
+std::vector<double> window_starts(double record_seconds, double window_seconds, double stride_seconds) {
+  if (!(window_seconds > 0)) throw ConfigError("window length must be positive");
+  if (stride_seconds == 0) stride_seconds = window_seconds;
+  if (!(stride_seconds > 0)) throw ConfigError("--window-stride must be positive (seconds)");
+  std::vector<double> starts{0.0};
+  const double eps = 1e-9;
+  if (record_seconds <= window_seconds + eps) return starts;
+  for (double t = stride_seconds; t + window_seconds <= record_seconds + eps; t += stride_seconds)
+    starts.push_back(t);
+  const double last = record_seconds - window_seconds;  // a window that ends at the record's end
+  if (last - starts.back() > eps) starts.push_back(last);
+  return starts;
+}
+
 void restrict_to_leads(float* x, int n_leads, std::int64_t n_samples, const std::vector<int>& present) {
   std::vector<char> keep(std::size_t(n_leads), 0);
   for (int l : present) {

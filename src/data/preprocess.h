@@ -65,6 +65,12 @@ std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptio
 std::vector<float> preprocess_record_subset(const EcgRecord& rec, const PreprocessOptions& options,
                                             std::vector<int>* present);
 
+// Window start times (seconds) for a record of `record_seconds` seen through windows of
+// `window_seconds`: one window when the record is no longer than that (zero-padded, as
+// `prepare` stores it); otherwise every `stride_seconds` (0 = the window length: no overlap),
+// plus one window that ends where the record ends, so that every sample is seen.
+std::vector<double> window_starts(double record_seconds, double window_seconds, double stride_seconds);
+
 // In place on (n_leads, n_samples) input already min–max normalised over all leads: keeps the
 // rows of `present` re-normalised to [0, 1] over those rows only and sets every other row to 0
 // — what preprocess_record_subset gives for a record holding only those leads (up to the int16

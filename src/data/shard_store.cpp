@@ -33,6 +33,7 @@ namespace {
 struct MetaTables {
   std::vector<std::string> ids, paths, reports;
   std::vector<int> folds;
+  std::vector<double> seconds;               // duration before crop/pad; 0 = not recorded
   std::vector<std::int32_t> tokens;          // all records' token ids, concatenated
   std::vector<std::int64_t> token_offsets;   // (n_records + 1)
   // Per label set: (n_records, n_classes) multi-hot, row-major.
@@ -213,6 +214,9 @@ void add_meta_line(const json& m, std::size_t i, const StoreInfo& info, const st
   t.paths.push_back(m.value("path", std::string()));
   t.reports.push_back(m.value("report", std::string()));
   t.folds.push_back(m.contains("fold") ? json_int<int>(m["fold"], path, "fold") : -1);
+  if (m.contains("seconds") && !m["seconds"].is_number())
+    throw FormatError(path, "line " + std::to_string(i + 1) + ": seconds is not a number");
+  t.seconds.push_back(m.value("seconds", 0.0));
   if (m.contains("tokens"))
     for (auto& tok : m["tokens"]) t.tokens.push_back(json_int<std::int32_t>(tok, path, "token id"));
   t.token_offsets.push_back(std::int64_t(t.tokens.size()));
@@ -307,6 +311,7 @@ const std::string& ShardStore::source_path(std::int64_t i) const {
 }
 const std::string& ShardStore::report(std::int64_t i) const { return impl_->meta.reports.at(std::size_t(i)); }
 int ShardStore::fold(std::int64_t i) const { return impl_->meta.folds.at(std::size_t(i)); }
+double ShardStore::record_seconds(std::int64_t i) const { return impl_->meta.seconds.at(std::size_t(i)); }
 
 std::vector<std::int32_t> ShardStore::token_ids(std::int64_t i) const {
   const auto& off = impl_->meta.token_offsets;

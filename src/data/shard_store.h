@@ -45,6 +45,9 @@ class ShardStore {
   // Writes record i's signal to out[0 .. n_leads*n_samples), float32 in [0,1]. Thread-safe.
   void read_signal(std::int64_t i, float* out) const;
   const std::string& record_id(std::int64_t i) const;
+  // Record i's duration in seconds before prepare cropped or padded it; 0 in stores written
+  // before cgdmer recorded it.
+  double record_seconds(std::int64_t i) const;
   const std::string& source_path(std::int64_t i) const;
   const std::string& report(std::int64_t i) const;  // cleaned report, "" if none
   // MedCPT WordPiece ids with [CLS] ... [SEP], truncated to the store's max text length.

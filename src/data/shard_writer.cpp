@@ -177,6 +177,7 @@ void ShardWriter::append_quantized(const std::int16_t* q, const StoreRecordMeta&
   j["id"] = meta.id;
   j["path"] = meta.path;
   j["fold"] = meta.fold;
+  if (meta.seconds > 0) j["seconds"] = meta.seconds;
   j["report"] = meta.report;
   j["tokens"] = meta.tokens;
   json labels = json::object();

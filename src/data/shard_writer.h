@@ -33,6 +33,7 @@ struct StoreRecordMeta {
   std::string report;
   std::vector<std::int32_t> tokens;
   std::map<std::string, std::vector<int>> labels;  // set → indices of positive classes
+  double seconds = 0;  // the record's duration before crop/pad (0 = not recorded)
 };
 
 struct SkipEntry {

@@ -216,7 +216,9 @@ void check_preprocessing_contract(const CheckpointMeta& meta, const std::string&
   for (int i : used) {
     const ShardStore& st = stores[std::size_t(i)];
     if (st.info().preprocessing_settings.empty()) continue;
-    const auto diff = compare_preprocess_settings(d.preprocessing_settings, st.info().preprocessing_settings);
+    auto diff = compare_preprocess_settings(d.preprocessing_settings, st.info().preprocessing_settings);
+    for (auto& x : diff)  // longer records than the model's window are evaluated through windows
+      if (x.field == "n" && std::stoll(x.other_value) > std::stoll(x.model_value)) x.breaking = false;
     const std::string breaking = describe_differences(diff, true);
     if (!breaking.empty())
       throw ConfigError(model_name + " was trained on data prepared differently from the store " +
@@ -279,6 +281,7 @@ std::map<int, EcgFeatures> store_features(CgDmer& model, const ModelEntry& me,
     fo.want_shared = opt.zeroshot;
     fo.leads = lead_indices(opt.leads, stores[std::size_t(p.store)]);
     fo.zero_fill_absent = opt.zero_fill_absent;
+    fo.window_stride_seconds = opt.window_stride_seconds;
     const ShardStore& store = stores[std::size_t(p.store)];
     auto& f = feats[p.store] = extract_features(model, store, {}, fo);
     if (!f.from_cache)

@@ -37,6 +37,9 @@ struct EvaluateOptions {
   // tokens only, or with zero_fill_absent as a full input whose other leads are 0.
   std::vector<std::string> leads;
   bool zero_fill_absent = false;
+  // A store whose records are longer than the model's window is evaluated through windows
+  // (eval/features.h); seconds between window starts, 0 = the window length.
+  double window_stride_seconds = 0;
   std::vector<std::string> tasks;
   std::vector<std::string> stores;
   int val_fold = 9, test_fold = 10;

@@ -66,6 +66,7 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
   if (!opt.cache_dir.empty() && !opt.model_key.empty()) {
     std::string key = opt.model_key + "|" + std::filesystem::absolute(store.dir()).string() + "|" +
                       info.preprocessing_hash + "|" + std::to_string(info.n_records) + "|";
+    if (opt.window_stride_seconds != 0) key += "stride:" + std::to_string(opt.window_stride_seconds) + "|";
     if (!opt.leads.empty()) {  // a lead subset is other features (the full set keeps old keys)
       key += "leads";
       for (int l : opt.leads) key += ":" + std::to_string(l);
@@ -89,7 +90,8 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
   }
 
   const auto& cfg = model->config();
-  if (info.n_leads != cfg.ecg.n_leads || info.n_samples != cfg.ecg.n_samples)
+  const bool windowed = info.n_samples > cfg.ecg.n_samples;
+  if (info.n_leads != cfg.ecg.n_leads || info.n_samples < cfg.ecg.n_samples)
     throw ConfigError(store.dir() + ": records are " + std::to_string(info.n_leads) + " × " +
                       std::to_string(info.n_samples) + " but the model expects " +
                       std::to_string(cfg.ecg.n_leads) + " × " + std::to_string(cfg.ecg.n_samples));
@@ -103,7 +105,39 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
   std::vector<torch::Tensor> feats, shared;
   Progress prog("features", N, "ECGs");
   const auto t0 = std::chrono::steady_clock::now();
-  for (std::int64_t s = 0; s < N; s += opt.batch_size) {
+  namespace F = torch::nn::functional;
+  if (windowed) {  // one record at a time: its windows form the batch
+    const std::int64_t W = cfg.ecg.n_samples, Sfull = info.n_samples;
+    std::vector<int> all_leads(static_cast<std::size_t>(L));
+    for (int l = 0; l < L; ++l) all_leads[std::size_t(l)] = l;
+    std::vector<float> full(std::size_t(L * Sfull));
+    for (std::int64_t n = 0; n < N; ++n) {
+      store.read_signal(rows[std::size_t(n)], full.data());
+      const double recorded = store.record_seconds(rows[std::size_t(n)]);
+      const double seconds = recorded > 0 ? std::min(recorded, double(Sfull) / info.fs) : double(Sfull) / info.fs;
+      const auto starts = window_starts(seconds, double(W) / info.fs, opt.window_stride_seconds);
+      const std::int64_t K = std::int64_t(starts.size());
+      auto x = torch::empty({K, L, W}, torch::kFloat32);
+      for (std::int64_t k = 0; k < K; ++k) {
+        const std::int64_t first = std::min<std::int64_t>(std::llround(starts[std::size_t(k)] * info.fs), Sfull - W);
+        float* dst = x.data_ptr<float>() + k * L * W;
+        for (int l = 0; l < L; ++l)
+          std::copy(full.data() + l * Sfull + first, full.data() + l * Sfull + first + W, dst + l * W);
+        restrict_to_leads(dst, L, W, subset ? opt.leads : all_leads);  // min–max over the window
+      }
+      x = x.to(device);
+      AutocastGuard ac(bf16, device);
+      const ModalityEmbeddings e =
+          model->ecg_embeddings(x, subset && !opt.zero_fill_absent ? opt.leads : std::vector<int>{});
+      if (opt.want_features) feats.push_back(e.pooled.to(torch::kCPU, torch::kFloat32).mean(0, true));
+      if (opt.want_shared) {
+        const auto h = F::normalize(e.shared.to(torch::kFloat32), F::NormalizeFuncOptions().dim(1)).mean(0, true);
+        shared.push_back(F::normalize(h, F::NormalizeFuncOptions().dim(1)).to(torch::kCPU));
+      }
+      if (opt.progress) prog.advance(1);
+    }
+  }
+  for (std::int64_t s = 0; !windowed && s < N; s += opt.batch_size) {
     const std::int64_t B = std::min<std::int64_t>(opt.batch_size, N - s);
     auto x = torch::empty({B, L, S}, torch::kFloat32);  // (B, L, S) in [0, 1]
     for (std::int64_t i = 0; i < B; ++i) {

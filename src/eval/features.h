@@ -32,6 +32,12 @@ struct FeatureOptions {
   // are 0 (the zero-filling convention that CG-DMER's per-lead tokens make unnecessary).
   std::vector<int> leads;
   bool zero_fill_absent = false;
+  // Stores whose records are longer than the model's window (prepare --seconds 60 for a 10-s
+  // model): each record is cut into windows (data/preprocess.h window_starts over its recorded
+  // duration, so zero padding is never a window), each window min–max'ed alone as a record of
+  // that length would be, and the features averaged over its windows (shared: the mean of the
+  // normalised embeddings, re-normalised).
+  double window_stride_seconds = 0;  // 0 = the window length
 };
 
 struct EcgFeatures {

@@ -121,20 +121,6 @@ PreparedRecord prepare_record_for_model(const std::string& path, const Config& c
   return prepare_loaded(read_record_for_serving(path, cfg), path, cfg, contract);
 }
 
-std::vector<double> window_starts(double record_seconds, double window_seconds, double stride_seconds) {
-  if (!(window_seconds > 0)) throw ConfigError("window length must be positive");
-  if (stride_seconds == 0) stride_seconds = window_seconds;
-  if (!(stride_seconds > 0)) throw ConfigError("--window-stride must be positive (seconds)");
-  std::vector<double> starts{0.0};
-  const double eps = 1e-9;
-  if (record_seconds <= window_seconds + eps) return starts;
-  for (double t = stride_seconds; t + window_seconds <= record_seconds + eps; t += stride_seconds)
-    starts.push_back(t);
-  const double last = record_seconds - window_seconds;  // a window that ends at the record's end
-  if (last - starts.back() > eps) starts.push_back(last);
-  return starts;
-}
-
 std::vector<PreparedRecord> prepare_record_windows(const std::string& path, const Config& cfg,
                                                    const std::string& contract,
                                                    const WindowOptions& w) {

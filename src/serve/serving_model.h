@@ -62,8 +62,7 @@ struct WindowOptions {
 std::vector<PreparedRecord> prepare_record_windows(const std::string& path, const Config& cfg,
                                                    const std::string& contract,
                                                    const WindowOptions& w);
-// Window start times (seconds) for a record of `record_seconds`, per the rule above.
-std::vector<double> window_starts(double record_seconds, double window_seconds, double stride_seconds);
+// (window_starts, the rule above, is in data/preprocess.h.)
 
 // Opens a store and checks its records have the model's shape and rate, and — when the model
 // has a contract — that the store was prepared the same way: a store whose lead order, rate,
