@@ -84,7 +84,8 @@ struct ScoredRecord {
 ScoredRecord score_record(CgDmer& model, const Config& cfg, const std::string& contract,
                           const std::string& path, const torch::Tensor& cls,
                           const ClassifyOptions& o, bool bf16) {
-  const std::vector<PreparedRecord> windows = prepare_record_windows(path, cfg, contract, window_options(o));
+  const std::vector<PreparedRecord> windows =
+      prepare_record_windows(path, cfg, contract, window_options(o), o.read);
   ScoredRecord r;
   r.first = windows.front();
   const std::int64_t K = std::int64_t(windows.size()), L = cfg.ecg.n_leads, S = cfg.ecg.n_samples;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/ecg_readers.h"
 #include "model/precision.h"
 
 namespace cgdmer {
@@ -25,6 +26,7 @@ struct ClassifyOptions {
   // "mean" (default), "max", or "first" (the first window only, what `prepare` crops to).
   std::string aggregate = "mean";
   double window_stride_seconds = 0;  // 0 = the window length (no overlap)
+  RecordReadOptions read;            // a .csv record's rate (csv_fs) and unit
   Precision precision = Precision::fp32;
 };
 

@@ -133,7 +133,7 @@ EmbedResult run_embed(const EmbedOptions& o) {
       } else {
         std::vector<PreparedRecord> windows;
         try {
-          windows = prepare_record_windows(it.path, cfg, contract, wo);
+          windows = prepare_record_windows(it.path, cfg, contract, wo, o.read);
         } catch (const Error& e) {  // listed in res.failed; the batch goes on without it
           res.failed.push_back({it.path, e.what()});
           std::fill(dst, dst + L * S, 0.0f);

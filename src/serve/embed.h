@@ -15,6 +15,7 @@
 
 #include <torch/torch.h>
 
+#include "io/ecg_readers.h"
 #include "model/cgdmer_model.h"
 #include "model/precision.h"
 
@@ -35,6 +36,7 @@ struct EmbedOptions {
   // embeddings), or "first" window only (what `prepare` crops to). Store rows are one window.
   std::string aggregate = "mean";
   double window_stride_seconds = 0;  // 0 = the window length (no overlap)
+  RecordReadOptions read;            // a .csv record's rate (csv_fs) and unit
 };
 
 struct EmbedResult {

@@ -64,16 +64,18 @@ PreprocessOptions serve_preprocess_options(const Config& cfg, const std::string&
 
 namespace {
 
-EcgRecord read_record_for_serving(const std::string& path, const Config& cfg) {
+EcgRecord read_record_for_serving(const std::string& path, const Config& cfg,
+                                  const RecordReadOptions& read) {
   const char* hint =
       "a record is a WFDB .hea (with its .dat/.mat), a Challenge .hea/.mat pair, a CPSC 2018 .mat, "
-      "a GE MUSE / HL7 aECG / Philips XML, an EDF, a DICOM ECG or an SCP-ECG file";
+      "a GE MUSE / HL7 aECG / Philips XML, an EDF, a DICOM ECG or an SCP-ECG file, or a CSV with "
+      "--csv-fs";
   std::error_code ec;
   if (fs::is_directory(path, ec))
     throw FormatError(path, "is a folder, not a record file", hint);
   EcgRecord rec;
   try {
-    rec = read_any_record(path);
+    rec = read_any_record(path, read);
   } catch (const FormatError& e) {
     throw FormatError(e.path(), e.problem(), e.hint().empty() ? hint : e.hint());
   } catch (const IoError& e) {
@@ -117,14 +119,15 @@ PreparedRecord prepare_loaded(const EcgRecord& rec, const std::string& path, con
 }  // namespace
 
 PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg,
-                                        const std::string& contract) {
-  return prepare_loaded(read_record_for_serving(path, cfg), path, cfg, contract);
+                                        const std::string& contract, const RecordReadOptions& read) {
+  return prepare_loaded(read_record_for_serving(path, cfg, read), path, cfg, contract);
 }
 
 std::vector<PreparedRecord> prepare_record_windows(const std::string& path, const Config& cfg,
                                                    const std::string& contract,
-                                                   const WindowOptions& w) {
-  EcgRecord rec = read_record_for_serving(path, cfg);
+                                                   const WindowOptions& w,
+                                                   const RecordReadOptions& read) {
+  EcgRecord rec = read_record_for_serving(path, cfg, read);
   const PreprocessOptions po = serve_preprocess_options(cfg, contract);
   const std::int64_t window_n = po.keep_samples > 0 ? po.keep_samples : po.target_samples;
   const double window_s = double(window_n) / po.target_fs;

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "data/preprocess.h"
 #include "data/shard_store.h"
+#include "io/ecg_readers.h"
 #include "model/cgdmer_model.h"
 
 namespace cgdmer {
@@ -46,8 +47,10 @@ struct PreparedRecord {
   std::vector<std::string> lead_names() const;  // of `leads` (every lead when empty)
   double start_seconds = 0;  // where this window starts in the record (0: the record's start)
 };
+// `read`: reader options (a .csv record needs its rate: read.csv_fs).
 PreparedRecord prepare_record_for_model(const std::string& path, const Config& cfg,
-                                        const std::string& contract = "");
+                                        const std::string& contract = "",
+                                        const RecordReadOptions& read = {});
 
 // Records of any length. The model sees windows of n_samples / fs seconds (tiny: 10 s). A
 // record no longer than that is one window (zero-padded, as `prepare` stores it); a longer one
@@ -61,7 +64,8 @@ struct WindowOptions {
 };
 std::vector<PreparedRecord> prepare_record_windows(const std::string& path, const Config& cfg,
                                                    const std::string& contract,
-                                                   const WindowOptions& w);
+                                                   const WindowOptions& w,
+                                                   const RecordReadOptions& read = {});
 // (window_starts, the rule above, is in data/preprocess.h.)
 
 // Opens a store and checks its records have the model's shape and rate, and — when the model

@@ -503,6 +503,40 @@ TEST(Batch, ClassifyTableAndEmbedListUnreadableFilesAndGoOn) {
   EXPECT_TRUE(fs::exists(s.dir + "/emb_batch/f.failed.json"));
 }
 
+// A plain CSV (one column per lead, mV, the rate given by the caller) classifies like the
+// WFDB record it was written from; without the rate it is refused with the reason.
+TEST(Classify, CsvRecordWithItsRateGiven) {
+  auto& s = scratch();
+  const EcgRecord src = read_wfdb_record(rec(5));
+  std::string csv;
+  for (int l = 0; l < src.n_leads; ++l) csv += (l ? "," : "") + src.lead_names[std::size_t(l)];
+  csv += "\n";
+  char buf[32];
+  for (std::int64_t t = 0; t < src.n_samples; ++t) {
+    for (int l = 0; l < src.n_leads; ++l) {
+      std::snprintf(buf, sizeof buf, "%s%.6f", l ? "," : "", double(src.lead(l)[t]));
+      csv += buf;
+    }
+    csv += "\n";
+  }
+  write_file_atomic(s.dir + "/rec5.csv", csv);
+  ClassifyOptions o;
+  o.model = s.ckpt;
+  o.labels = {"sinus rhythm", "atrial fibrillation"};
+  o.record = rec(5);
+  const ClassifyResult wfdb = run_classify(o);
+  o.record = s.dir + "/rec5.csv";
+  EXPECT_THROW(run_classify(o), Error);  // no rate
+  o.read.csv_fs = src.fs;
+  const ClassifyResult from_csv = run_classify(o);
+  ASSERT_EQ(from_csv.ranked.size(), 2u);
+  for (const auto& a : from_csv.ranked)
+    for (const auto& b : wfdb.ranked)
+      if (a.label == b.label) {
+        EXPECT_NEAR(a.score, b.score, 1e-4) << a.label;
+      }
+}
+
 TEST(Retrieve, RecallAtKOnHandMadeSimilarities) {
   // Row 0: own pair best → hit@1. Row 1: two others above → hit at 5 only. Row 2: tie with
   // one negative → rank 2 (ties resolved against the query).
