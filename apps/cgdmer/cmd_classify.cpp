@@ -31,11 +31,7 @@ Runner setup(CLI::App& app) {
                  "per-window scores, or first (the first window only, as prepare crops)")
       ->capture_default_str()
       ->check(CLI::IsMember({"mean", "max", "first"}));
-  app.add_option("--csv-fs", o->read.csv_fs, "sampling rate (Hz) of .csv records (one column per lead, lead names in the header; CSV carries no rate)")
-      ->check(CLI::PositiveNumber);
-  app.add_flag_function(
-      "--csv-uv", [o](std::int64_t) { o->read.csv_units = CsvUnits::kMicrovolts; },
-      ".csv values are in µV (default mV)");
+  add_csv_record_options(app, &o->read);
   app.add_option("--window-stride", o->window_stride_seconds,
                  "seconds between window starts (default: the window length, no overlap); a last "
                  "window always ends at the record's end")

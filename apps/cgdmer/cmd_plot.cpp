@@ -24,8 +24,8 @@ namespace {
 struct PlotFlags {
   std::string record, store, id, out, model, saliency, class_key, prompts;
   long long row = -1;
-  double dpi = 150, au_gain = 20, csv_fs = 0;
-  bool csv_uv = false;
+  double dpi = 150, au_gain = 20;
+  RecordReadOptions read;  // --csv-fs / --csv-uv
   bool reconstruct = false;
   std::uint64_t seed = 0;
 };
@@ -90,7 +90,7 @@ int run_plot(const PlotFlags& f) {
     d.title = st.record_id(row) + "  (store " + f.store + ", row " + std::to_string(row) + ")";
     model_input_leads(d, model_leads, x, info.n_samples, {});
   } else if (!f.model.empty()) {
-    const PreparedRecord rec = prepare_record_for_model(f.record, cfg, contract);
+    const PreparedRecord rec = prepare_record_for_model(f.record, cfg, contract, f.read);
     x = rec.data;
     present = rec.leads;
     d.title = rec.id + "  (" + f.record + ")";
@@ -100,10 +100,7 @@ int run_plot(const PlotFlags& f) {
     }
   }
   if (!model_scale) {  // the record in mV, as read
-    RecordReadOptions ro;
-    ro.csv_fs = f.csv_fs;
-    ro.csv_units = f.csv_uv ? CsvUnits::kMicrovolts : CsvUnits::kMillivolts;
-    const EcgRecord rec = read_any_record(f.record, ro);
+    const EcgRecord rec = read_any_record(f.record, f.read);
     d.fs = rec.fs;
     d.title = rec.id + "  (" + f.record + ")";
     for (int l = 0; l < rec.n_leads; ++l) {
@@ -197,8 +194,7 @@ Runner setup(CLI::App& app) {
   app.add_option("--id", f->id, "store record id (instead of --row)")->needs(st);
   app.add_option("--out", f->out, "output file: .png (raster at --dpi) or .pdf (vector, true mm)")->required();
   app.add_option("--dpi", f->dpi, "PNG resolution; 1 mm = dpi/25.4 px")->default_str("150");
-  app.add_option("--csv-fs", f->csv_fs, "sampling rate (Hz) of a .csv record (CSV carries none)");
-  app.add_flag("--csv-uv", f->csv_uv, "a .csv record's values are in µV (default mV)");
+  add_csv_record_options(app, &f->read);
   app.add_option("--au-gain", f->au_gain, "mm per arbitrary unit for min-max scaled (model-input) signals")
       ->default_str("20");
   auto* m = app.add_option("--model", f->model, "checkpoint (.ckpt) or run folder, for the overlays");

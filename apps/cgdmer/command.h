@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "io/ecg_readers.h"
 #include "model/precision.h"
 
 namespace cgdmer::cli {
@@ -28,6 +29,16 @@ std::vector<Command>& command_table();
 struct RegisterCommand {
   explicit RegisterCommand(Command c) { command_table().push_back(std::move(c)); }
 };
+
+// --csv-fs / --csv-uv: how a .csv record is read (CSV carries no rate and no unit).
+inline void add_csv_record_options(CLI::App& app, RecordReadOptions* read) {
+  app.add_option("--csv-fs", read->csv_fs,
+                 "sampling rate (Hz) of .csv records (one column per lead, lead names in the header; CSV carries no rate)")
+      ->check(CLI::PositiveNumber);
+  app.add_flag_function(
+      "--csv-uv", [read](std::int64_t) { read->csv_units = CsvUnits::kMicrovolts; },
+      ".csv values are in µV (default mV)");
+}
 
 // --precision fp32 | bf16 | auto, parsed into `*target` (a Precision, or an optional one that
 // stays empty when the flag is absent) when the flag is given.

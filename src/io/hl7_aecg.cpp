@@ -25,13 +25,6 @@ namespace cgdmer {
 
 namespace {
 
-bool parse_number(const std::string& s, double& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return end && *end == '\0' && std::isfinite(out);
-}
-
 // Factor from a physical-quantity unit to millivolts.
 double to_millivolts(const std::string& unit, const std::string& where, const std::string& path) {
   if (unit == "uV" || unit == "µV") return 1e-3;

@@ -27,14 +27,6 @@ namespace cgdmer {
 
 namespace {
 
-// Strict decimal number parse ("" or trailing junk → false).
-bool parse_number(const std::string& s, double& out) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return end && *end == '\0' && std::isfinite(out);
-}
-
 double required_number(const xmlNode* parent, const char* name, const std::string& where,
                        const std::string& path) {
   const std::string t = xml_child_text(parent, name);

@@ -5,6 +5,8 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -124,5 +126,12 @@ std::string xml_attr(const xmlNode* n, const char* name, const std::string& fall
 }
 
 std::string xml_root_name(const std::string& path) { return xml_name(XmlDoc::read_file(path).root()); }
+
+bool parse_number(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return end && *end == '\0' && std::isfinite(out);
+}
 
 }  // namespace cgdmer

@@ -43,6 +43,9 @@ std::vector<xmlNode*> xml_children(const xmlNode* n, const char* name);
 std::string xml_text(const xmlNode* n);
 // Text of the first child `name`, trimmed of surrounding white space ("" when absent).
 std::string xml_child_text(const xmlNode* n, const char* name);
+// Strict decimal number of an element's text or attribute: false for "", trailing junk or a
+// non-finite value (the XML readers turn that into a FormatError naming the field).
+bool parse_number(const std::string& s, double& out);
 // Attribute value, or `fallback` when the element or attribute is absent.
 std::string xml_attr(const xmlNode* n, const char* name, const std::string& fallback = {});
 

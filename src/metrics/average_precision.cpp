@@ -37,27 +37,7 @@ double average_precision(const std::vector<double>& scores, const std::vector<st
 
 MultiLabelAuc macro_average_precision(const std::vector<double>& scores,
                                       const std::vector<std::uint8_t>& labels, int n_classes) {
-  if (n_classes <= 0 || scores.size() != labels.size() || scores.size() % n_classes != 0)
-    throw ConfigError("macro_average_precision: scores (" + std::to_string(scores.size()) +
-                      ") and labels (" + std::to_string(labels.size()) + ") are not both (N, " +
-                      std::to_string(n_classes) + ")");
-  MultiLabelAuc r;
-  r.per_class.assign(n_classes, std::nan(""));
-  double sum = 0;
-  int used = 0;
-  for (int c = 0; c < n_classes; ++c) {
-    auto y = column(labels, n_classes, c);
-    const auto pos = std::count(y.begin(), y.end(), std::uint8_t(1));
-    if (pos == 0 || pos == std::int64_t(y.size())) {
-      r.excluded.push_back(c);
-      continue;
-    }
-    r.per_class[c] = average_precision(column(scores, n_classes, c), y);
-    sum += r.per_class[c];
-    ++used;
-  }
-  r.macro = used ? sum / used : std::nan("");
-  return r;
+  return macro_over_classes(scores, labels, n_classes, &average_precision, "macro_average_precision");
 }
 
 }  // namespace cgdmer

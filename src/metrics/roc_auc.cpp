@@ -92,10 +92,11 @@ double roc_auc_pairwise(const std::vector<double>& scores, const std::vector<std
   return wins / pairs;
 }
 
-MultiLabelAuc macro_roc_auc(const std::vector<double>& scores,
-                            const std::vector<std::uint8_t>& labels, int n_classes) {
+MultiLabelAuc macro_over_classes(
+    const std::vector<double>& scores, const std::vector<std::uint8_t>& labels, int n_classes,
+    double (*metric)(const std::vector<double>&, const std::vector<std::uint8_t>&), const char* what) {
   if (n_classes <= 0 || scores.size() != labels.size() || scores.size() % n_classes != 0)
-    throw ConfigError("macro_roc_auc: scores (" + std::to_string(scores.size()) + ") and labels (" +
+    throw ConfigError(std::string(what) + ": scores (" + std::to_string(scores.size()) + ") and labels (" +
                       std::to_string(labels.size()) + ") are not both (N, " +
                       std::to_string(n_classes) + ")");
   MultiLabelAuc r;
@@ -109,12 +110,17 @@ MultiLabelAuc macro_roc_auc(const std::vector<double>& scores,
       r.excluded.push_back(c);
       continue;
     }
-    r.per_class[c] = roc_auc(column(scores, n_classes, c), y);
+    r.per_class[c] = metric(column(scores, n_classes, c), y);
     sum += r.per_class[c];
     ++used;
   }
   r.macro = used ? sum / used : std::nan("");
   return r;
+}
+
+MultiLabelAuc macro_roc_auc(const std::vector<double>& scores,
+                            const std::vector<std::uint8_t>& labels, int n_classes) {
+  return macro_over_classes(scores, labels, n_classes, &roc_auc, "macro_roc_auc");
 }
 
 std::string describe_excluded(const std::vector<std::uint8_t>& labels, int n_classes, const std::vector<int>& excluded,

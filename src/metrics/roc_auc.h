@@ -33,6 +33,12 @@ struct MultiLabelAuc {
   std::vector<double> per_class;   // (C); NaN for excluded classes
   std::vector<int> excluded;       // class indices without a positive or without a negative
 };
+// The macro rule shared by macro_roc_auc and macro_average_precision: `metric` (one binary
+// problem's scores, labels → value) per class over the classes with both label values, mean
+// over those; `what` names the caller in the size error.
+MultiLabelAuc macro_over_classes(
+    const std::vector<double>& scores, const std::vector<std::uint8_t>& labels, int n_classes,
+    double (*metric)(const std::vector<double>&, const std::vector<std::uint8_t>&), const char* what);
 MultiLabelAuc macro_roc_auc(const std::vector<double>& scores,
                             const std::vector<std::uint8_t>& labels, int n_classes);
 
