@@ -1,5 +1,6 @@
-// `cgdmer classify`: zero-shot scores of one ECG record as ranked JSON on stdout. The work
-// is serve/classify.h's run_classify.
+// `cgdmer classify`: class scores of ECG records — a fine-tuned classifier's calibrated,
+// named findings, or zero-shot prompt scores — as ranked JSON on stdout, or one table for
+// many records. The work is serve/classify.h.
 #include <cstdio>
 #include <filesystem>
 #include <sstream>
@@ -14,7 +15,10 @@ namespace {
 Runner setup(CLI::App& app) {
   auto o = std::make_shared<ClassifyOptions>();
   auto labels = std::make_shared<std::string>();
-  app.add_option("--model", o->model, "checkpoint (.ckpt) or run folder from `cgdmer pretrain`")->required();
+  app.add_option("--model", o->model,
+                 "checkpoint (.ckpt) or run folder from `cgdmer pretrain` (zero-shot), or from `cgdmer finetune` "
+                 "(its classifier: calibrated probabilities of its classes)")
+      ->required();
   auto records = std::make_shared<std::vector<std::string>>();
   auto out = std::make_shared<std::string>();
   auto no_progress = std::make_shared<bool>(false);
@@ -42,10 +46,14 @@ Runner setup(CLI::App& app) {
                            "comma-separated labels, each used as its own prompt, e.g. "
                            "\"atrial fibrillation,sinus rhythm\"");
   p->excludes(l);
+  app.add_flag("--zero-shot", o->zero_shot,
+               "a classifier model: score with prompts (the default CKEPE ones) instead of its head");
   app.add_option("--top", o->top_k, "print only the K best classes (0 = all)")->check(CLI::NonNegativeNumber);
   add_precision_option(app, &o->precision, "fp32 | bf16 | auto")->default_str(precision_name(o->precision));
   app.footer(
-      "Without --prompts/--labels the bundled CKEPE prompts (assets/prompts/CKEPE_prompt.json) are used "
+      "A model from `cgdmer finetune` is applied as its classifier unless --prompts/--labels/--zero-shot "
+      "is given: each class gets its temperature-calibrated probability, its validation-chosen threshold and "
+      "whether it is reached ('findings'). For zero-shot scoring without --prompts/--labels the bundled CKEPE prompts (assets/prompts/CKEPE_prompt.json) are used "
       "for NORM, MI, STTC, CD, HYP (PTB-XL super classes) and SR, AFIB, AFLT, STACH, SBRAD, PACE. "
       "Scores are cosines between the ECG's and each prompt's shared embeddings.");
   return [=]() {
@@ -72,7 +80,7 @@ Runner setup(CLI::App& app) {
   };
 }
 
-RegisterCommand reg{{"classify", "zero-shot class scores: one record as ranked JSON, or many as a table (JSON + CSV)", 61, setup}};
+RegisterCommand reg{{"classify", "a classifier's calibrated findings or zero-shot scores: one record as ranked JSON, or many as a table", 61, setup}};
 
 }  // namespace
 }  // namespace cgdmer::cli

@@ -23,6 +23,7 @@
 #include "data/splits.h"
 #include "eval/features.h"
 #include "eval/linear_probe.h"
+#include "eval/pretraining_overlap.h"
 #include "eval/task_split.h"
 #include "eval/tasks.h"
 #include "eval/zero_shot.h"
@@ -83,8 +84,6 @@ void save_roc(const std::string& path, const std::string& title, const std::vect
   save_line_chart(path, series, o);
 }
 
-// Test records of each task that the model was pretrained on: refused (or, when allowed,
-// warned about). Records match by dataset and record id.
 // A task and the index of the store that carries its labels, with its resolved split.
 struct PlannedTask {
   const TaskDef* task = nullptr;
@@ -92,38 +91,18 @@ struct PlannedTask {
   TaskSplit split;
 };
 
+// Test records of each task that the model was pretrained on: refused (or, when allowed,
+// warned about).
 void check_pretraining_overlap(const CheckpointMeta& meta, const std::string& model,
                                const std::vector<PlannedTask>& plan,
                                const std::vector<ShardStore>& stores, bool allow) {
-  TrainingData pre;
-  if (!training_data_of(meta, &pre, model)) {
-    spdlog::warn("{}: the checkpoint does not record its pretraining records (written by an "
-                 "earlier cgdmer); test records are not checked against them", model);
+  if (meta.training_data.is_null()) {  // warned once, not once per task
+    refuse_pretraining_overlap(meta, model, stores.front(), {}, "test records", allow, "evaluate");
     return;
   }
-  const std::set<std::string> seen(pre.record_ids.begin(), pre.record_ids.end());
-  std::string folds = pre.folds.empty() ? "all" : "";
-  for (int f : pre.folds) folds += (folds.empty() ? "" : " ") + std::to_string(f);
-  for (const PlannedTask& p : plan) {
-    const ShardStore& store = stores[std::size_t(p.store)];
-    if (store.info().dataset != pre.dataset) continue;
-    std::vector<std::string> overlap;
-    for (auto r : p.split.test)
-      if (seen.count(store.record_id(r))) overlap.push_back(store.record_id(r));
-    if (overlap.empty()) continue;
-    std::string ex;
-    for (std::size_t k = 0; k < std::min<std::size_t>(5, overlap.size()); ++k)
-      ex += (k ? ", " : "") + overlap[k];
-    const std::string what = std::to_string(overlap.size()) + " of the " +
-                             std::to_string(p.split.test.size()) + " test records of task " +
-                             p.task->name + " (" + store.dir() + ") were used to pretrain " +
-                             model + " (" + pre.store + ", folds " + folds + "), e.g. record " + ex;
-    if (!allow)
-      throw ConfigError("evaluate: " + what,
-                        "test on a fold the model never trained on (--test-fold), or pass "
-                        "--allow-pretraining-overlap to evaluate anyway");
-    spdlog::warn("{} (allowed by --allow-pretraining-overlap)", what);
-  }
+  for (const PlannedTask& p : plan)
+    refuse_pretraining_overlap(meta, model, stores[std::size_t(p.store)], p.split.test,
+                               "test records of task " + p.task->name, allow, "evaluate");
 }
 
 std::string ratio_label(double r) {

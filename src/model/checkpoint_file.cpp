@@ -50,6 +50,7 @@ nlohmann::json meta_to_json(const CheckpointMeta& m) {
                    {"torch_version", m.torch_version},
                    {"state", m.train_state}};
   if (!m.training_data.is_null()) j["training_data"] = m.training_data;
+  if (!m.classifier.is_null()) j["classifier"] = m.classifier;
   return j;
 }
 
@@ -64,6 +65,7 @@ CheckpointMeta meta_from_json(const nlohmann::json& j, std::uint32_t file_versio
   m.torch_version = j.value("torch_version", "");
   m.train_state = j.value("state", nlohmann::json());
   m.training_data = j.value("training_data", nlohmann::json());
+  m.classifier = j.value("classifier", nlohmann::json());
   return m;
 }
 
@@ -317,9 +319,15 @@ std::string latest_checkpoint(const std::string& run_dir) {
   return all.empty() ? std::string() : all.back();
 }
 
+std::string classifier_model_path(const std::string& run_dir) {
+  return (fs::path(run_dir) / "classifier.ckpt").string();
+}
+
 std::string resolve_checkpoint(const std::string& ckpt_or_run_dir) {
   if (!fs::is_directory(ckpt_or_run_dir)) return ckpt_or_run_dir;
-  std::string path = best_checkpoint_path(ckpt_or_run_dir);
+  std::string path = classifier_model_path(ckpt_or_run_dir);
+  if (fs::exists(path)) return path;
+  path = best_checkpoint_path(ckpt_or_run_dir);
   if (!fs::exists(path)) path = latest_checkpoint(ckpt_or_run_dir);
   if (path.empty())
     throw IoError(ckpt_or_run_dir, "run folder has no checkpoint (checkpoints/*.ckpt)");

@@ -47,6 +47,9 @@ struct CheckpointMeta {
   nlohmann::json train_state;
   // The run's pretraining data (TrainingData below); null when not recorded.
   nlohmann::json training_data;
+  // A classifier model's head (model/classifier_head.h: label names, weights, temperature,
+  // thresholds); null for a CG-DMER checkpoint without one.
+  nlohmann::json classifier;
 };
 
 // The pretraining data of a run, recorded in its checkpoints so that a resume cannot drift
@@ -118,8 +121,9 @@ std::string best_checkpoint_path(const std::string& run_dir);
 // Completed step checkpoints, oldest first (temporary files of an interrupted save ignored).
 std::vector<std::string> list_checkpoints(const std::string& run_dir);
 std::string latest_checkpoint(const std::string& run_dir);  // "" if none
-// A checkpoint file as given, or for a run folder its best.ckpt, else its latest step.
-// IoError when a folder holds no checkpoint.
+std::string classifier_model_path(const std::string& run_dir);  // RUN/classifier.ckpt
+// A checkpoint file as given, or for a run folder: its classifier.ckpt (a `cgdmer finetune`
+// run's result), else its best.ckpt, else its latest step. IoError when a folder holds none.
 std::string resolve_checkpoint(const std::string& ckpt_or_run_dir);
 
 }  // namespace cgdmer

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <optional>
 #include <cstdio>
 #include <filesystem>
 
@@ -30,6 +32,12 @@ const std::vector<std::string>& default_classify_classes() {
 }
 
 namespace {
+
+nlohmann::ordered_json finite_or_null(const std::vector<double>& v) {
+  auto a = nlohmann::ordered_json::array();
+  for (double x : v) a.push_back(std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json());
+  return a;
+}
 
 struct ClassPrompts {
   std::vector<std::string> keys, texts;
@@ -73,16 +81,64 @@ WindowOptions window_options(const ClassifyOptions& o) {
   return wo;
 }
 
-// One record's windows scored against the class embeddings `cls` (C, E).
+torch::Tensor encode_prompts(CgDmer& model, const Config& cfg, const ClassPrompts& p, bool bf16) {
+  torch::NoGradGuard ng;
+  AutocastGuard ac(bf16, torch::kCPU);
+  const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
+  return encode_class_prompts(model, tok, p.texts, cfg.text.max_len).to(torch::kFloat32);  // (C, E)
+}
+
+// How a record's windows become class scores: a classifier's head, or prompts.
+struct Scorer {
+  std::string mode;                    // "classifier" | "zero-shot"
+  std::vector<std::string> keys, texts;  // class names; prompts (zero-shot)
+  std::string source;
+  torch::Tensor cls;                   // (C, E) prompt embeddings (zero-shot)
+  std::optional<ClassifierHead> head;  // classifier
+
+  // (K, L, S) windows holding `leads` → (K, C) scores.
+  torch::Tensor score(CgDmer& model, const torch::Tensor& x, const std::vector<int>& leads, bool bf16) const {
+    torch::NoGradGuard ng;
+    torch::Tensor e;
+    {
+      AutocastGuard ac(bf16, torch::kCPU);
+      e = (head ? model->ecg_features(x, leads) : model->ecg_shared(x, leads)).to(torch::kFloat32);
+    }
+    return head ? head->probabilities(head->logits(e)) : zero_shot_scores(e, cls);
+  }
+};
+
+bool prompts_given(const ClassifyOptions& o) { return !o.labels.empty() || !o.prompts_file.empty(); }
+
+Scorer make_scorer(const ClassifyOptions& o, CgDmer& model, const Config& cfg, std::optional<ClassifierHead> head,
+                   bool bf16) {
+  Scorer s;
+  if (head && !prompts_given(o) && !o.zero_shot) {
+    s.mode = "classifier";
+    s.keys = head->classes;
+    s.source = head->task;
+    s.head = std::move(head);
+    return s;
+  }
+  const ClassPrompts p = resolve_prompts(o);
+  s.mode = "zero-shot";
+  s.keys = p.keys;
+  s.texts = p.texts;
+  s.source = p.source;
+  s.cls = encode_prompts(model, cfg, p, bf16);
+  return s;
+}
+
+// One record's windows scored.
 struct ScoredRecord {
   PreparedRecord first;          // the first window (id, path, leads)
   std::vector<double> starts;    // window starts, seconds
-  torch::Tensor per_window;      // (K, C) cosines
+  torch::Tensor per_window;      // (K, C) scores
   torch::Tensor scores;          // (C) aggregated
 };
 
 ScoredRecord score_record(CgDmer& model, const Config& cfg, const std::string& contract,
-                          const std::string& path, const torch::Tensor& cls,
+                          const std::string& path, const Scorer& scorer,
                           const ClassifyOptions& o, bool bf16) {
   const std::vector<PreparedRecord> windows =
       prepare_record_windows(path, cfg, contract, window_options(o), o.read);
@@ -95,22 +151,9 @@ ScoredRecord score_record(CgDmer& model, const Config& cfg, const std::string& c
     std::copy(w.data.begin(), w.data.end(), x.data_ptr<float>() + k * L * S);
     r.starts.push_back(w.start_seconds);
   }
-  torch::NoGradGuard ng;
-  torch::Tensor ecg;
-  {
-    AutocastGuard ac(bf16, torch::kCPU);
-    ecg = model->ecg_shared(x, r.first.leads).to(torch::kFloat32);  // (K, E), present leads only
-  }
-  r.per_window = zero_shot_scores(ecg, cls).contiguous();  // (K, C)
+  r.per_window = scorer.score(model, x, r.first.leads, bf16).contiguous();  // present leads only
   r.scores = o.aggregate == "max" ? std::get<0>(r.per_window.max(0)) : r.per_window.mean(0);
   return r;
-}
-
-torch::Tensor encode_prompts(CgDmer& model, const Config& cfg, const ClassPrompts& p, bool bf16) {
-  torch::NoGradGuard ng;
-  AutocastGuard ac(bf16, torch::kCPU);
-  const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
-  return encode_class_prompts(model, tok, p.texts, cfg.text.max_len).to(torch::kFloat32);  // (C, E)
 }
 
 }  // namespace
@@ -118,28 +161,37 @@ torch::Tensor encode_prompts(CgDmer& model, const Config& cfg, const ClassPrompt
 ClassifyResult run_classify(const ClassifyOptions& o) {
   using clock = std::chrono::steady_clock;
   if (o.top_k < 0) throw ConfigError("--top must be >= 0");
-  const ClassPrompts prompts = resolve_prompts(o);
-  window_options(o);  // a bad --aggregate fails before the model loads
+  if (prompts_given(o)) resolve_prompts(o);  // a bad prompt file or --aggregate fails before the model loads
+  window_options(o);
   ClassifyResult r;
-  r.prompt_source = prompts.source;
   const auto t0 = clock::now();
   Config cfg;
   std::string contract;
-  CgDmer model = load_serving_model(o.model, &cfg, &contract);
+  std::optional<ClassifierHead> head;
+  CgDmer model = load_serving_model(o.model, &cfg, &contract, &head);
   const auto t1 = clock::now();
   const bool bf16 = uses_bf16(o.precision, torch::kCPU);
-  const torch::Tensor cls = encode_prompts(model, cfg, prompts, bf16);
-  const ScoredRecord sr = score_record(model, cfg, contract, o.record, cls, o, bf16);
+  const Scorer scorer = make_scorer(o, model, cfg, std::move(head), bf16);
+  const ScoredRecord sr = score_record(model, cfg, contract, o.record, scorer, o, bf16);
   const auto t2 = clock::now();
+  r.mode = scorer.mode;
+  r.prompt_source = scorer.source;
   r.record_id = sr.first.id;
   r.record_path = sr.first.path;
   r.leads = sr.first.lead_names();
   r.aggregate = o.aggregate;
   r.window_starts = sr.starts;
-  for (std::size_t c = 0; c < prompts.keys.size(); ++c) {
-    ClassScore cs{prompts.keys[c], prompts.texts[c], double(sr.scores[std::int64_t(c)].item<float>()), {}};
+  for (std::size_t c = 0; c < scorer.keys.size(); ++c) {
+    ClassScore cs;
+    cs.label = scorer.keys[c];
+    if (!scorer.head) cs.prompt = scorer.texts[c];
+    cs.score = double(sr.scores[std::int64_t(c)].item<float>());
     for (std::int64_t k = 0; k < sr.per_window.size(0); ++k)
       cs.per_window.push_back(sr.per_window[k][std::int64_t(c)].item<double>());
+    if (scorer.head) {
+      cs.threshold = scorer.head->thresholds[c];
+      cs.positive = cs.score >= cs.threshold;
+    }
     r.ranked.push_back(std::move(cs));
   }
   std::stable_sort(r.ranked.begin(), r.ranked.end(),
@@ -152,7 +204,7 @@ ClassifyResult run_classify(const ClassifyOptions& o) {
 
 ClassifyTable run_classify_batch(const ClassifyOptions& o, const std::vector<std::string>& inputs,
                                  bool progress) {
-  const ClassPrompts prompts = resolve_prompts(o);
+  if (prompts_given(o)) resolve_prompts(o);
   window_options(o);
   std::vector<std::string> files;
   for (const auto& in : inputs) {
@@ -168,17 +220,20 @@ ClassifyTable run_classify_batch(const ClassifyOptions& o, const std::vector<std
   if (files.empty()) throw ConfigError("classify: no records given");
   Config cfg;
   std::string contract;
-  CgDmer model = load_serving_model(o.model, &cfg, &contract);
+  std::optional<ClassifierHead> head;
+  CgDmer model = load_serving_model(o.model, &cfg, &contract, &head);
   const bool bf16 = uses_bf16(o.precision, torch::kCPU);
-  const torch::Tensor cls = encode_prompts(model, cfg, prompts, bf16);
+  const Scorer scorer = make_scorer(o, model, cfg, std::move(head), bf16);
   ClassifyTable t;
-  t.classes = prompts.keys;
-  t.prompt_source = prompts.source;
+  t.mode = scorer.mode;
+  t.classes = scorer.keys;
+  if (scorer.head) t.thresholds = scorer.head->thresholds;
+  t.prompt_source = scorer.source;
   t.aggregate = o.aggregate;
   Progress prog("classify", std::int64_t(files.size()), "records");
   for (const auto& f : files) {
     try {
-      const ScoredRecord sr = score_record(model, cfg, contract, f, cls, o, bf16);
+      const ScoredRecord sr = score_record(model, cfg, contract, f, scorer, o, bf16);
       ClassifyTable::Row row;
       row.path = f;
       row.id = sr.first.id;
@@ -186,6 +241,8 @@ ClassifyTable run_classify_batch(const ClassifyOptions& o, const std::vector<std
       row.windows = int(sr.starts.size());
       for (std::int64_t c = 0; c < sr.scores.size(0); ++c) row.scores.push_back(sr.scores[c].item<double>());
       row.top = t.classes[std::size_t(std::max_element(row.scores.begin(), row.scores.end()) - row.scores.begin())];
+      for (std::size_t c = 0; c < t.thresholds.size(); ++c)
+        if (row.scores[c] >= t.thresholds[c]) row.positive.push_back(t.classes[c]);
       t.rows.push_back(std::move(row));
     } catch (const Error& e) {  // unreadable or unusable record: listed, the rest go on
       t.failed.push_back({f, e.what()});
@@ -199,17 +256,25 @@ ClassifyTable run_classify_batch(const ClassifyOptions& o, const std::vector<std
 void write_classify_table(const ClassifyTable& t, const std::string& out_json) {
   if (out_json.size() < 6 || out_json.compare(out_json.size() - 5, 5, ".json") != 0)
     throw ConfigError("--out must name a .json file (the CSV is written beside it), not '" + out_json + "'");
+  const bool classifier = t.mode == "classifier";
   nlohmann::ordered_json j;
-  j["prompts"] = t.prompt_source;
+  j["mode"] = t.mode;
+  j[classifier ? "classifier" : "prompts"] = t.prompt_source;
   j["classes"] = t.classes;
+  if (classifier) j["thresholds"] = finite_or_null(t.thresholds);
   j["aggregate"] = t.aggregate;
-  j["score"] = "cosine of f_sh^ecg and each class prompt's f_sh^text, aggregated over windows";
+  j["score"] = classifier ? "calibrated probability of the fine-tuned classifier (temperature-scaled), "
+                            "aggregated over windows; positive = reaches the class's validation-chosen threshold"
+                          : "cosine of f_sh^ecg and each class prompt's f_sh^text, aggregated over windows";
   auto rows = nlohmann::ordered_json::array();
   for (const auto& r : t.rows) {
     nlohmann::ordered_json s;
     for (std::size_t c = 0; c < t.classes.size(); ++c) s[t.classes[c]] = r.scores[c];
-    rows.push_back({{"path", r.path}, {"id", r.id}, {"leads", r.leads}, {"windows", r.windows},
-                    {"top", r.top}, {"scores", s}});
+    nlohmann::ordered_json row{{"path", r.path}, {"id", r.id}, {"leads", r.leads}, {"windows", r.windows},
+                               {"top", r.top}};
+    if (classifier) row["positive"] = r.positive;
+    row["scores"] = s;
+    rows.push_back(row);
   }
   j["records"] = rows;
   auto failed = nlohmann::ordered_json::array();
@@ -225,7 +290,7 @@ void write_classify_table(const ClassifyTable& t, const std::string& out_json) {
     for (char c : v) q += c == '"' ? std::string("\"\"") : std::string(1, c);
     return q + "\"";
   };
-  std::string csv = "path,id,leads,windows,top";
+  std::string csv = classifier ? "path,id,leads,windows,top,positive" : "path,id,leads,windows,top";
   for (const auto& c : t.classes) csv += "," + field(c);
   csv += "\n";
   char buf[32];
@@ -233,6 +298,11 @@ void write_classify_table(const ClassifyTable& t, const std::string& out_json) {
     std::string leads;
     for (const auto& l : r.leads) leads += (leads.empty() ? "" : " ") + l;
     csv += field(r.path) + "," + field(r.id) + "," + field(leads) + "," + std::to_string(r.windows) + "," + field(r.top);
+    if (classifier) {
+      std::string pos;
+      for (const auto& c : r.positive) pos += (pos.empty() ? "" : " ") + c;
+      csv += "," + field(pos);
+    }
     for (double v : r.scores) {
       std::snprintf(buf, sizeof buf, ",%.6f", v);
       csv += buf;
@@ -243,17 +313,33 @@ void write_classify_table(const ClassifyTable& t, const std::string& out_json) {
 }
 
 std::string classify_json(const ClassifyResult& r) {
+  const bool classifier = r.mode == "classifier";
   nlohmann::ordered_json j;
+  j["mode"] = r.mode;
   j["record"] = r.record_id;
   j["path"] = r.record_path;
-  j["prompts"] = r.prompt_source;
+  j[classifier ? "classifier" : "prompts"] = r.prompt_source;
   j["leads"] = r.leads;
   j["windows"] = {{"starts_s", r.window_starts}, {"aggregate", r.aggregate}};
   auto arr = nlohmann::ordered_json::array();
   for (const auto& s : r.ranked) {
-    nlohmann::ordered_json e{{"label", s.label}, {"score", s.score}, {"prompt", s.prompt}};
+    nlohmann::ordered_json e{{"label", s.label}};
+    if (classifier) {
+      e["probability"] = s.score;
+      e["threshold"] = std::isfinite(s.threshold) ? nlohmann::ordered_json(s.threshold) : nlohmann::ordered_json();
+      e["positive"] = s.positive;
+    } else {
+      e["score"] = s.score;
+      e["prompt"] = s.prompt;
+    }
     if (s.per_window.size() > 1) e["per_window"] = s.per_window;
     arr.push_back(e);
+  }
+  if (classifier) {
+    auto findings = nlohmann::ordered_json::array();
+    for (const auto& s : r.ranked)
+      if (s.positive) findings.push_back(s.label);
+    j["findings"] = findings;  // the classes whose probability reaches their threshold, most probable first
   }
   j["ranking"] = arr;
   j["timing_ms"] = {{"model_load", r.load_ms}, {"inference", r.infer_ms}};

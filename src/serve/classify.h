@@ -1,9 +1,13 @@
-// `cgdmer classify`: zero-shot scores of one ECG record against class prompts (paper §3.3,
-// as eval/zero_shot.h: prompt → f_sh^text, ECG → f_sh^ecg, score = cosine), ranked.
-// Prompts come from a JSON file (class → description, MERL CKEPE format), from a list of
-// labels (each label is its own prompt), or by default from the bundled CKEPE prompts for
-// default_classify_classes() (PTB-XL's 5 super classes + 6 common rhythms). Any lead subset
-// and any length (windows, aggregated); many records at once as one table.
+// `cgdmer classify`: class scores of one ECG record, ranked, in one of two modes.
+//   classifier  a model from `cgdmer finetune` (it carries a head, model/classifier_head.h),
+//               without --prompts/--labels: the head's calibrated probabilities of its named
+//               classes, each with its validation-chosen threshold and whether it is reached.
+//   zero-shot   any CG-DMER model: prompts against the ECG (paper §3.3, as eval/zero_shot.h:
+//               prompt → f_sh^text, ECG → f_sh^ecg, score = cosine). Prompts come from a JSON
+//               file (class → description, MERL CKEPE format), from a list of labels (each
+//               label is its own prompt), or by default from the bundled CKEPE prompts for
+//               default_classify_classes() (PTB-XL's 5 super classes + 6 common rhythms).
+// Any lead subset and any length (windows, aggregated); many records at once as one table.
 #pragma once
 
 #include <string>
@@ -20,6 +24,7 @@ struct ClassifyOptions {
   std::string record;               // one ECG record file
   std::string prompts_file;         // "" = bundled CKEPE prompts (default classes)
   std::vector<std::string> labels;  // used as prompts when non-empty (excludes prompts_file)
+  bool zero_shot = false;           // a classifier model scored with prompts instead of its head
   int top_k = 0;                    // 0 = all classes
   // A record longer than the model's window is scored on each window (serving_model.h
   // prepare_record_windows) and the per-window cosines are aggregated per class:
@@ -31,13 +36,20 @@ struct ClassifyOptions {
 };
 
 struct ClassScore {
-  std::string label, prompt;
-  double score = 0;  // cosine of f_sh^ecg and f_sh^text, in [-1, 1] (aggregated over windows)
-  std::vector<double> per_window;  // the cosine in each window (one entry for one window)
+  std::string label, prompt;  // prompt: zero-shot only
+  // zero-shot: cosine of f_sh^ecg and f_sh^text, in [-1, 1]; classifier: calibrated
+  // probability in [0, 1]; aggregated over windows.
+  double score = 0;
+  std::vector<double> per_window;  // the score in each window (one entry for one window)
+  // Classifier only: the class's threshold (on the probability; +inf = never positive) and
+  // whether the score reaches it.
+  double threshold = 0;
+  bool positive = false;
 };
 
 struct ClassifyResult {
-  std::string record_id, record_path, prompt_source;
+  std::string mode;  // "classifier" | "zero-shot"
+  std::string record_id, record_path, prompt_source;  // prompt_source: the head's task in classifier mode
   std::vector<std::string> leads;  // the leads the record held (only these were encoded)
   std::vector<double> window_starts;  // seconds; one entry for a record within one window
   std::string aggregate;
@@ -62,8 +74,11 @@ struct ClassifyTable {
     int windows = 1;
     std::vector<double> scores;  // per class, in `classes` order
     std::string top;             // the best-scoring class
+    std::vector<std::string> positive;  // classifier: classes whose probability reaches the threshold
   };
+  std::string mode;  // "classifier" | "zero-shot"
   std::vector<std::string> classes;
+  std::vector<double> thresholds;  // classifier only
   std::string prompt_source, aggregate;
   std::vector<Row> rows;
   std::vector<std::pair<std::string, std::string>> failed;  // (path, reason)

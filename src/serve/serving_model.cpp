@@ -22,7 +22,8 @@ const char* kModelHint =
     "--model takes a checkpoint written by `cgdmer pretrain` (RUN/checkpoints/*.ckpt) or the run folder itself";
 }
 
-CgDmer load_serving_model(const std::string& path, Config* cfg_out, std::string* contract_out) {
+CgDmer load_serving_model(const std::string& path, Config* cfg_out, std::string* contract_out,
+                          std::optional<ClassifierHead>* head_out) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw IoError(path, "no such checkpoint file or run folder", kModelHint);
   try {
@@ -31,6 +32,10 @@ CgDmer load_serving_model(const std::string& path, Config* cfg_out, std::string*
     if (contract_out) {
       TrainingData d;
       *contract_out = training_data_of(meta, &d, path) ? d.preprocessing_settings : "";
+    }
+    if (head_out) {
+      head_out->reset();
+      if (!meta.classifier.is_null()) *head_out = classifier_head_from_json(meta.classifier, resolve_checkpoint(path));
     }
     return model;
   } catch (const FormatError& e) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "data/shard_store.h"
 #include "io/ecg_readers.h"
 #include "model/cgdmer_model.h"
+#include "model/classifier_head.h"
 
 namespace cgdmer {
 
@@ -26,9 +28,11 @@ inline constexpr double kServeRecordSeconds = 10.0;
 
 // A checkpoint file or a run folder → model (eval mode), its resolved config and its
 // preprocessing contract: the settings text of the store it was trained on
-// (data/preprocess_contract.h), "" for a checkpoint written before cgdmer recorded it.
+// (data/preprocess_contract.h), "" for a checkpoint written before cgdmer recorded it. A
+// classifier model (`cgdmer finetune`) also gives its head; `head_out` stays empty otherwise.
 CgDmer load_serving_model(const std::string& ckpt_or_run_dir, Config* cfg_out,
-                          std::string* contract_out = nullptr);
+                          std::string* contract_out = nullptr,
+                          std::optional<ClassifierHead>* head_out = nullptr);
 
 // The chain a record goes through for this model: its contract when it has one (ConfigError
 // if the contract's window contradicts the config), else the chain `prepare` uses for stores of
