@@ -1,6 +1,8 @@
 // `cgdmer pretrain`: flags → PretrainOptions → run_pretrain (src/train/engine.h).
 // `--nproc N` re-executes this binary N times with CGDMER_RANK/CGDMER_WORLD_SIZE/
 // CGDMER_MASTER_PORT set (Gloo on loopback) and waits for all of them; rank 0 writes.
+// Under torchrun or SLURM the rank, world size, local rank and rendezvous come from their
+// environment variables (train/launch_env.h); --rank/--world-size override them.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include "command.h"
 #include "core/error.h"
 #include "train/engine.h"
+#include "train/launch_env.h"
 
 extern char** environ;
 
@@ -22,7 +25,7 @@ namespace {
 struct Flags {
   PretrainOptions o;
   int nproc = 1;
-  int rank = -1, world = -1;
+  int rank = -1, world = -1, local_rank = -1;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   bool no_progress = false;
@@ -75,20 +78,24 @@ int launch_local(int nproc, int port) {
 }
 
 int run(Flags& f) {
-  const char* er = std::getenv("CGDMER_RANK");
-  if (er) {  // a child of --nproc
-    f.o.dist.rank = std::atoi(er);
-    f.o.dist.world_size = std::atoi(std::getenv("CGDMER_WORLD_SIZE"));
-    f.o.dist.master_port = std::atoi(std::getenv("CGDMER_MASTER_PORT"));
-    f.o.dist.master_addr = "127.0.0.1";
-  } else if (f.nproc > 1 && !f.o.dry_run) {
-    return launch_local(f.nproc, f.master_port);
-  } else if (f.world > 0) {
+  const LaunchEnv env = launch_from_environment();
+  if (f.world > 0) {  // explicit flags win
     if (f.rank < 0) throw ConfigError("--world-size needs --rank");
     f.o.dist.rank = f.rank;
     f.o.dist.world_size = f.world;
+    f.o.dist.local_rank = f.local_rank >= 0 ? f.local_rank : 0;
     f.o.dist.master_addr = f.master_addr;
     f.o.dist.master_port = f.master_port;
+  } else if (env.launcher != "none") {  // a --nproc child, or a torchrun / SLURM task
+    if (f.nproc > 1 && env.launcher != "cgdmer --nproc")
+      throw ConfigError("--nproc starts its own processes; under " + env.launcher + " launch one cgdmer per rank");
+    f.o.dist.rank = env.rank;
+    f.o.dist.world_size = env.world_size;
+    f.o.dist.local_rank = env.local_rank;
+    f.o.dist.master_addr = env.master_addr;
+    f.o.dist.master_port = env.master_port;
+  } else if (f.nproc > 1 && !f.o.dry_run) {
+    return launch_local(f.nproc, f.master_port);
   }
   f.o.show_progress = !f.no_progress;
   run_pretrain(f.o);
@@ -123,11 +130,15 @@ RegisterCommand reg{
        app.add_flag("--no-progress", f->no_progress, "no progress bar");
        app.add_option("--nproc", f->nproc, "local processes (Gloo on loopback)")
            ->check(CLI::PositiveNumber);
-       app.add_option("--rank", f->rank, "this process's rank (multi-machine)");
+       app.add_option("--rank", f->rank, "this process's rank (multi-machine; torchrun/SLURM set it for you)");
+       app.add_option("--local-rank", f->local_rank, "this process's rank on its machine: its GPU (default 0)");
        app.add_option("--world-size", f->world, "number of processes (multi-machine)");
        app.add_option("--master-addr", f->master_addr, "rank 0's address");
        app.add_option("--master-port", f->master_port, "rank 0's TCP port")->capture_default_str();
        app.add_option("--dist-timeout", f->o.dist.timeout_s, "seconds before a collective fails");
+       app.add_option("--dist-backend", f->o.dist.backend, "gloo | nccl | auto (nccl on CUDA where built, else gloo)")
+           ->check(CLI::IsMember({"gloo", "nccl", "auto"}))
+           ->capture_default_str();
        return [f] { return run(*f); };
      }}};
 

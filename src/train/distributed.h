@@ -17,6 +17,7 @@ namespace cgdmer {
 struct DistOptions {
   int rank = 0;
   int world_size = 1;
+  int local_rank = 0;  // rank on this machine: the GPU it drives (train/launch_env.h)
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   double timeout_s = 300;  // rendezvous and every collective; exceeded → cgdmer::Error

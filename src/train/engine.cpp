@@ -128,7 +128,7 @@ RunPlan plan_run(const PretrainOptions& opt) {
     throw ConfigError("--device cuda: this LibTorch build or machine has no CUDA device");
   if (opt.device == "cuda")
     p.device = torch::Device(
-        torch::kCUDA, int(opt.dist.rank % std::max<std::int64_t>(1, torch::cuda::device_count())));
+        torch::kCUDA, int(opt.dist.local_rank % std::max<std::int64_t>(1, torch::cuda::device_count())));
   p.precision = resolve_precision(parse_precision(p.cfg.train.precision, "train.precision"), p.device);
   p.run_dir = !opt.resume.empty() ? opt.resume : (!opt.out.empty() ? opt.out : default_run_dir(p.cfg));
   return p;

@@ -41,7 +41,7 @@ struct PretrainOptions {
   int save_every = -1;                  // > 0 overrides train.save_every
   std::int64_t seed = -1;               // >= 0 overrides train.seed
   std::optional<Precision> precision;   // empty = the config's train.precision
-  std::string device = "cpu";           // "cpu" | "cuda" (rank r uses cuda:r % devices)
+  std::string device = "cpu";           // "cpu" | "cuda" (cuda:local_rank % devices)
   bool dry_run = false;
   bool show_progress = true;
   DistOptions dist;
