@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "command.h"
 #include "core/error.h"
@@ -64,7 +65,8 @@ int run_plot(const PlotFlags& f) {
   Config cfg;
   CgDmer model{nullptr};
   std::string contract;  // the model's preprocessing contract (serving_model.h)
-  if (!f.model.empty()) model = load_serving_model(f.model, &cfg, &contract);  // friendly errors, as classify
+  std::optional<ClassifierHead> head;  // a `cgdmer finetune` model's classifier
+  if (!f.model.empty()) model = load_serving_model(f.model, &cfg, &contract, &head);  // friendly errors, as classify
   const bool model_scale = !f.store.empty() || f.reconstruct;  // a.u. page
   std::vector<float> x;      // model input (L, S) when a model is given
   std::vector<int> present;  // model lead indices the record holds (empty = all)
@@ -150,13 +152,26 @@ int run_plot(const PlotFlags& f) {
                       (r.denormalised ? "; per-patch normalised targets de-normalised with the true patch mean/std" : ""));
   }
   if (want_sal) {
+    // A classifier's own class (no prompt file asked for): its logit is explained.
+    int head_class = -1;
+    if (head && !f.class_key.empty() && f.prompts.empty()) {
+      const auto it = std::find(head->classes.begin(), head->classes.end(), f.class_key);
+      if (it == head->classes.end()) {
+        std::string list;
+        for (const auto& c : head->classes) list += (list.empty() ? "" : ", ") + c;
+        throw ConfigError("--class " + f.class_key + ": the classifier " + f.model + " has no such class",
+                          "its classes are " + list + " (or pass --prompts FILE for a zero-shot prompt)");
+      }
+      head_class = int(it - head->classes.begin());
+    }
     std::string prompt = f.saliency;
-    if (!f.class_key.empty()) {
+    if (!f.class_key.empty() && head_class < 0) {
       const std::string file = f.prompts.empty() ? resource_path("assets/prompts/CKEPE_prompt.json") : f.prompts;
       prompt = prompts_for(load_prompts(file), {f.class_key}, file)[0];
     }
     const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
-    const auto s = prompt_saliency(model, tok, x, present, prompt);
+    const auto s = head_class >= 0 ? classifier_saliency(model, *head, x, present, head_class)
+                                   : prompt_saliency(model, tok, x, present, prompt);
     const float mx = std::max(1e-20f, *std::max_element(s.per_patch.begin(), s.per_patch.end()));
     for (auto& lead : d.leads) {
       const auto it = std::find_if(model_leads.begin(), model_leads.end(), [&](const std::string& n) {
@@ -174,8 +189,16 @@ int run_plot(const PlotFlags& f) {
     d.shade_seconds = s.patch_size / serve_rate_hz(cfg);  // patch duration at the model's rate
     d.shade_style = EcgShadeStyle::kHeat;
     d.shade_label = "patch saliency (grad x input), relative to max";
-    d.notes.push_back("Saliency of the zero-shot cosine " + fmt("%.3f", s.score) + " for \"" +
-                      shorten(f.class_key.empty() ? prompt : f.class_key + ": " + prompt, 110) + "\"");
+    if (head_class >= 0) {
+      std::string note = "Saliency of the classifier's logit " + fmt("%.3f", s.score) + " for class " + f.class_key +
+                         " (" + head->task;
+      if (head->objective == Objective::multilabel)  // its calibrated probability: sigmoid(z / T)
+        note += fmt("; calibrated probability %.3f", 1.0 / (1.0 + std::exp(-s.score / head->temperature)));
+      d.notes.push_back(note + ")");
+    }
+    else
+      d.notes.push_back("Saliency of the zero-shot cosine " + fmt("%.3f", s.score) + " for \"" +
+                        shorten(f.class_key.empty() ? prompt : f.class_key + ": " + prompt, 110) + "\"");
     d.notes.push_back("per patch (" + fmt("%g s", d.shade_seconds) +
                       "): sum over its samples of |d score/dx * x| on the model input, shaded relative to the "
                       "largest patch; model " + f.model);
@@ -203,7 +226,7 @@ Runner setup(CLI::App& app) {
                  ->needs(m);
   app.add_option("--seed", f->seed, "mask seed for --reconstruct")->default_str("0");
   auto* sa = app.add_option("--saliency", f->saliency, "prompt text whose zero-shot score is explained")->needs(m);
-  auto* cl = app.add_option("--class", f->class_key, "class key of the prompt file (e.g. AFIB) instead of --saliency")
+  auto* cl = app.add_option("--class", f->class_key, "a classifier model's class (its logit is explained), or a class key of the prompt file (e.g. AFIB) instead of --saliency")
                  ->needs(m);
   app.add_option("--prompts", f->prompts, "prompt JSON for --class (default assets/prompts/CKEPE_prompt.json)");
   sa->excludes(cl);

@@ -73,20 +73,11 @@ ReconstructionOverlay reconstruct_masked(CgDmer& model, const std::vector<float>
   return r;
 }
 
-SaliencyOverlay prompt_saliency(CgDmer& model, const WordPieceTokenizer& tok, const std::vector<float>& x,
-                                const std::vector<int>& leads, const std::string& prompt) {
-  const Config& cfg = model->config();
-  if (prompt.find_first_not_of(" \t\n") == std::string::npos) throw ConfigError("saliency prompt is empty");
-  model->eval();
+namespace {
+
+// |∂score/∂x · x| summed over each patch's samples.
+SaliencyOverlay patch_saliency(const Config& cfg, const torch::Tensor& score, const torch::Tensor& in) {
   const int L = cfg.ecg.n_leads, ps = cfg.ecg.patch_size, P = cfg.ecg_patches_per_lead();
-  const torch::Device dev = model->parameters().front().device();
-  const auto text = encode_class_prompts(model, tok, {prompt}, cfg.text.max_len).to(dev);  // (1, E), no grad
-  auto in = input_tensor(cfg, x).to(dev).requires_grad_(true);
-  torch::Tensor score;
-  {
-    torch::AutoGradMode on(true);
-    score = (model->ecg_shared(in, leads) * text).sum();  // cosine: both L2-normalised
-  }
   // Only ∂s/∂x is computed (the parameters' gradients are neither needed nor accumulated).
   auto grad = torch::autograd::grad({score}, {in})[0];
   auto sal = (grad * in.detach()).abs().view({L, P, ps}).sum(-1).to(torch::kCPU, torch::kFloat32).contiguous();
@@ -95,6 +86,34 @@ SaliencyOverlay prompt_saliency(CgDmer& model, const WordPieceTokenizer& tok, co
   s.score = score.item<double>();
   s.per_patch.assign(sal.data_ptr<float>(), sal.data_ptr<float>() + sal.numel());
   return s;
+}
+
+}  // namespace
+
+SaliencyOverlay prompt_saliency(CgDmer& model, const WordPieceTokenizer& tok, const std::vector<float>& x,
+                                const std::vector<int>& leads, const std::string& prompt) {
+  const Config& cfg = model->config();
+  if (prompt.find_first_not_of(" \t\n") == std::string::npos) throw ConfigError("saliency prompt is empty");
+  model->eval();
+  const torch::Device dev = model->parameters().front().device();
+  const auto text = encode_class_prompts(model, tok, {prompt}, cfg.text.max_len).to(dev);  // (1, E), no grad
+  auto in = input_tensor(cfg, x).to(dev).requires_grad_(true);
+  torch::AutoGradMode on(true);
+  const auto score = (model->ecg_shared(in, leads) * text).sum();  // cosine: both L2-normalised
+  return patch_saliency(cfg, score, in);
+}
+
+SaliencyOverlay classifier_saliency(CgDmer& model, const ClassifierHead& head, const std::vector<float>& x,
+                                    const std::vector<int>& leads, int class_index) {
+  const Config& cfg = model->config();
+  if (class_index < 0 || class_index >= head.n_classes())
+    throw ConfigError("classifier saliency: class index " + std::to_string(class_index) + " out of range");
+  model->eval();
+  const torch::Device dev = model->parameters().front().device();
+  auto in = input_tensor(cfg, x).to(dev).requires_grad_(true);
+  torch::AutoGradMode on(true);
+  const auto score = head.logits(model->ecg_features(in, leads))[0][class_index];
+  return patch_saliency(cfg, score, in);
 }
 
 }  // namespace cgdmer

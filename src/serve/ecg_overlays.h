@@ -12,6 +12,9 @@
 //   prompt_saliency: gradient × input of the zero-shot score s = cos(f_sh^ecg(x), f_sh^text(prompt))
 //     with respect to the model input x; saliency of a patch = Σ over its samples of
 //     |∂s/∂x · x| (≥ 0). Samples at 0 (the record's global minimum) get no saliency.
+//   classifier_saliency: the same for a fine-tuned classifier's logit of one class
+//     (s = z_c = w_c · pool(x) + b_c, model/classifier_head.h); the logit, not the calibrated
+//     probability, so that a confident prediction's saturated sigmoid does not flatten it.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "model/cgdmer_model.h"
+#include "model/classifier_head.h"
 #include "text/tokenizer.h"
 
 namespace cgdmer {
@@ -39,11 +43,15 @@ ReconstructionOverlay reconstruct_masked(CgDmer& model, const std::vector<float>
 struct SaliencyOverlay {
   int n_leads = 0, patches = 0, patch_size = 0;
   std::vector<float> per_patch;  // (n_leads, patches), ≥ 0, raw (not normalised)
-  double score = 0;              // the zero-shot cosine being explained
+  double score = 0;              // the zero-shot cosine, or the classifier logit, being explained
 };
 
 // `leads`: present leads (PreparedRecord::leads; empty = all), as ecg_shared takes them.
 SaliencyOverlay prompt_saliency(CgDmer& model, const WordPieceTokenizer& tok, const std::vector<float>& x,
                                 const std::vector<int>& leads, const std::string& prompt);
+
+// `class_index` into head.classes.
+SaliencyOverlay classifier_saliency(CgDmer& model, const ClassifierHead& head, const std::vector<float>& x,
+                                    const std::vector<int>& leads, int class_index);
 
 }  // namespace cgdmer

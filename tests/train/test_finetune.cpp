@@ -24,6 +24,7 @@
 #include "model/model_loading.h"
 #include "scratch_dir.h"
 #include "serve/classify.h"
+#include "serve/ecg_overlays.h"
 #include "serve/serving_model.h"
 #include "tiny_run.h"
 #include "train/finetune.h"
@@ -190,6 +191,13 @@ TEST(Finetune, LinearClassifierIsCalibratedAndServedByClassify) {
     EXPECT_EQ(s.positive, s.score >= s.threshold);
     if (k > 0) EXPECT_GE(cr.ranked[k - 1].score, s.score);
   }
+  // Saliency of one class: the logit it explains is the head's, every patch >= 0, some > 0.
+  const std::vector<float> xv(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
+  const SaliencyOverlay sal = classifier_saliency(model, *head, xv, {}, 2);
+  EXPECT_NEAR(sal.score, head->logits(model->ecg_features(x))[0][2].item<double>(), 1e-5);
+  ASSERT_EQ(sal.per_patch.size(), std::size_t(cfg.ecg.n_leads * cfg.ecg_patches_per_lead()));
+  EXPECT_GE(*std::min_element(sal.per_patch.begin(), sal.per_patch.end()), 0.f);
+  EXPECT_GT(*std::max_element(sal.per_patch.begin(), sal.per_patch.end()), 0.f);
   // --zero-shot scores the same model with prompts instead.
   co.zero_shot = true;
   EXPECT_EQ(run_classify(co).mode, "zero-shot");
