@@ -1,7 +1,8 @@
 // `cgdmer demo`: the whole workflow on the embedded real sample (data/sample/ptbxl, PTB-XL
 // records at 100 Hz with their reports), as the same sub-commands a user would type:
 //   prepare → pretrain (tiny, bf16 where native) → evaluate (linear probe at 1/10/100 % vs a
-//   random-init encoder, zero-shot) → tsne → report.md.
+//   random-init encoder, zero-shot) → tsne → finetune (super classes) + classify of held-out
+//   records with the fine-tuned classifier → report.md.
 // Each step is run as a child `cgdmer <command>` so the printed command lines are exactly
 // what reproduces it. Re-running the demo reuses a finished store and resumes a run.
 // Split: pretraining on folds 1–7 (reports only, no labels), validated on fold 8; probing
@@ -10,11 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -26,6 +29,7 @@
 #include "core/error.h"
 #include "core/paths.h"
 #include "core/progress.h"
+#include "data/shard_store.h"
 
 namespace fs = std::filesystem;
 
@@ -144,6 +148,33 @@ std::string loss_summary(const fs::path& metrics) {
   return o.str();
 }
 
+// The fine-tuned classifier's findings on held-out records beside their true classes.
+std::string classify_table(const fs::path& json_path, const std::map<std::string, std::string>& truth) {
+  auto j = nlohmann::json::parse(slurp(json_path), nullptr, false);
+  if (j.is_discarded() || !j.contains("records")) return "(no classify table)\n";
+  std::ostringstream o;
+  o << "`cgdmer classify` with the fine-tuned classifier on fold-9 record files (never pretrained or "
+       "fine-tuned on): calibrated probability of each class; a finding is a class whose probability "
+       "reaches its validation-chosen threshold.\n\n"
+    << "| record | true classes | findings | probabilities |\n|---|---|---|---|\n";
+  for (const auto& r : j["records"]) {
+    std::vector<std::pair<double, std::string>> p;
+    for (const auto& [c, v] : r["scores"].items()) p.push_back({v.get<double>(), c});
+    std::sort(p.rbegin(), p.rend());
+    std::string probs, found;
+    char b[48];
+    for (const auto& [v, c] : p) {
+      std::snprintf(b, sizeof b, "%s%s %.2f", probs.empty() ? "" : ", ", c.c_str(), v);
+      probs += b;
+    }
+    for (const auto& c : r["positive"]) found += (found.empty() ? "" : " ") + c.get<std::string>();
+    const auto t = truth.find(r["path"].get<std::string>());
+    o << "| " << r["id"].get<std::string>() << " | " << (t == truth.end() ? "" : t->second) << " | "
+      << (found.empty() ? "—" : found) << " | " << probs << " |\n";
+  }
+  return o.str();
+}
+
 // "effective rank X (trustworthiness Y)" from a tsne sidecar JSON.
 std::string tsne_stats(const fs::path& json_path) {
   auto j = nlohmann::json::parse(slurp(json_path), nullptr, false);
@@ -168,9 +199,9 @@ int run_demo(const DemoFlags& f) {
   const std::string tsne_random_png = (out / "tsne_super_random_init.png").string();
 
   if (fs::exists(fs::path(store) / "store.json")) {
-    std::printf("\n== 1/5 prepare: reusing the finished store %s\n", store.c_str());
+    std::printf("\n== 1/6 prepare: reusing the finished store %s\n", store.c_str());
   } else {
-    run_step("1/5 prepare the embedded PTB-XL sample (100 Hz, 10 s, reports + labels)",
+    run_step("1/6 prepare the embedded PTB-XL sample (100 Hz, 10 s, reports + labels)",
              {"prepare", "--dataset", "ptbxl", "--src", sample, "--rate", "100", "--seconds", "10",
               "--out", store});
   }
@@ -189,28 +220,61 @@ int run_demo(const DemoFlags& f) {
   } else {
     pre.insert(pre.end(), {"--out", run});
   }
-  run_step("2/5 pretrain CG-DMER (tiny) on folds 1-7 (validation: fold 8): ECG-report pairs, all five losses", pre);
+  run_step("2/6 pretrain CG-DMER (tiny) on folds 1-7 (validation: fold 8): ECG-report pairs, all five losses", pre);
 
   // Three random-init draws: one draw's AUC on these small test folds is itself noisy.
-  run_step("3/5 evaluate: linear probe (1/10/100 %) vs random init, and zero-shot",
+  run_step("3/6 evaluate: linear probe (1/10/100 %) vs random init, and zero-shot",
            {"evaluate", "--model", run, "--random-init", "--random-init-draws", "3", "--tasks",
             "ptbxl_super,ptbxl_form,ptbxl_rhythm", "--data", store, "--val-fold", "8", "--test-fold",
             "9", "--ratios", "1,10,100", "--epochs", std::to_string(f.probe_epochs), "--out", eval});
   // PTB-XL's reports are mostly German and Swedish; MERL's prompts are English only.
-  run_step("3/5 zero-shot again, with prompts in the reports' languages",
+  run_step("3/6 zero-shot again, with prompts in the reports' languages",
            {"evaluate", "--model", run, "--random-init", "--random-init-draws", "3", "--mode",
             "zeroshot", "--tasks", "ptbxl_super,ptbxl_form,ptbxl_rhythm", "--data", store,
             "--val-fold", "8", "--test-fold", "9", "--prompts",
             resource_path("assets/prompts/ptbxl_report_language_prompt.json"), "--no-plots",
             "--out", eval_report_language});
 
-  run_step("4/5 t-SNE of the pretrained encoder's features, coloured by PTB-XL superclass",
+  run_step("4/6 t-SNE of the pretrained encoder's features, coloured by PTB-XL superclass",
            {"tsne", "--model", run, "--data", store, "--labels", "super", "--out", tsne_png});
-  run_step("4/5 t-SNE of a random-init encoder's features (for comparison)",
+  run_step("4/6 t-SNE of a random-init encoder's features (for comparison)",
            {"tsne", "--random-init-config", "tiny", "--data", store, "--labels", "super", "--out",
             tsne_random_png});
 
-  // 5/5: report.md gathers the tables and pictures.
+  // 5/6: a classifier fine-tuned from the pretrained encoder, applied to held-out records.
+  const std::string ft = (out / "finetune_super").string();
+  if (!fs::exists(fs::path(ft) / "classifier.ckpt")) {
+    if (fs::exists(fs::path(ft) / "finetune.json"))
+      run_step("5/6 fine-tune (resuming)", {"finetune", "--resume", ft});
+    else
+      run_step("5/6 fine-tune the pretrained encoder on PTB-XL super-classes (full, 5 epochs; epoch, "
+               "temperature and thresholds chosen on fold 8, test fold 9)",
+               {"finetune", "--model", run, "--data", store, "--task", "ptbxl_super", "--val-fold", "8",
+                "--test-fold", "9", "--mode", "full", "--epochs", "5", "--precision", f.precision, "--out", ft});
+  }
+  const std::string held_out_json = (out / "classify_fold9.json").string();
+  std::vector<std::string> held_out_files;
+  std::map<std::string, std::string> held_out_truth;  // file → its true super classes
+  {
+    const ShardStore st = ShardStore::open(store);
+    const auto& names = st.info().label_sets.at("super");
+    for (std::int64_t i = 0; i < st.size() && held_out_files.size() < 8; ++i) {
+      if (st.fold(i) != 9) continue;
+      const auto y = st.labels(i, "super");
+      std::string truth;
+      for (std::size_t c = 0; c < y.size(); ++c)
+        if (y[c]) truth += (truth.empty() ? "" : " ") + names[c];
+      if (truth.empty()) continue;
+      held_out_files.push_back(st.source_path(i));
+      held_out_truth[st.source_path(i)] = truth;
+    }
+  }
+  std::vector<std::string> cls_args = {"classify", "--model", ft};
+  cls_args.insert(cls_args.end(), held_out_files.begin(), held_out_files.end());
+  cls_args.insert(cls_args.end(), {"--out", held_out_json, "--no-progress"});
+  run_step("5/6 classify 8 held-out fold-9 records with the fine-tuned classifier", cls_args);
+
+  // 6/6: report.md gathers the tables and pictures.
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::ostringstream md;
   md << "# cgdmer demo report\n\n"
@@ -233,22 +297,27 @@ int run_demo(const DemoFlags& f) {
      << "## t-SNE\n\nPretrained: " << tsne_stats(tsne_png + ".json") << ".\n\n"
      << "Random init: " << tsne_stats(tsne_random_png + ".json") << ".\n\n"
      << "![pretrained](tsne_super.png)\n\n![random init](tsne_super_random_init.png)\n\n"
+     << "## Fine-tuning (super classes) and the classifier on held-out records\n\n"
+     << slurp(fs::path(ft) / "results.md") << "\n"
+     << classify_table(held_out_json, held_out_truth) << "\n"
      << "A model this small, trained for minutes on ~480 ECG–report pairs, is a smoke test of the pipeline, "
         "not a result: see the README for real pretraining.\n";
   write_file_atomic((out / "report.md").string(), md.str());
 
-  std::printf("\n== 5/5 done in %s\n", format_duration(wall).c_str());
+  std::printf("\n== 6/6 done in %s\n", format_duration(wall).c_str());
   std::printf("report:      %s\n", (out / "report.md").c_str());
   std::printf("store:       %s\n", store.c_str());
   std::printf("run:         %s (config.toml, metrics.jsonl, curves, checkpoints)\n", run.c_str());
   std::printf("evaluation:  %s (results.json, results.md, ROC PNGs)\n", eval.c_str());
   std::printf("t-SNE:       %s, %s\n", tsne_png.c_str(), tsne_random_png.c_str());
+  std::printf("fine-tuned:  %s (classifier.ckpt, results.md); held-out findings: %s\n", ft.c_str(),
+              held_out_json.c_str());
   std::printf("\n%s", slurp(fs::path(eval) / "results.md").c_str());
   return 0;
 }
 
 RegisterCommand reg{
-    {"demo", "run prepare → pretrain → evaluate → tsne on the embedded real sample", 1,
+    {"demo", "run prepare → pretrain → evaluate → tsne → finetune → classify on the embedded real sample", 1,
      [](CLI::App& app) -> Runner {
        auto f = std::make_shared<DemoFlags>();
        app.add_option("--out", f->out, "output folder (re-running resumes)")->capture_default_str();

@@ -682,7 +682,10 @@ FinetuneResult run_finetune(const FinetuneOptions& given) {
   if (res.test)
     md << "Test (nothing was chosen on it), 95 % stratified bootstrap CIs (" << o.trust_resamples
        << " resamples):\n\n"
-       << trust_report_markdown(*res.test, head.classes);
+       << trust_report_markdown(*res.test, head.classes)
+       << "\nThe report scores each record by z/T (multiclass: the logit of the calibrated softmax), so its "
+          "'threshold (val)' column is on that logit scale; the classifier keeps it as a probability, "
+          "sigmoid(threshold), which is what `classify` shows.\n";
   write_file_atomic((fs::path(run) / "results.md").string(), md.str());
   return res;
 }
