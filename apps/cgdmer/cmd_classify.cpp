@@ -49,6 +49,7 @@ Runner setup(CLI::App& app) {
   app.add_flag("--zero-shot", o->zero_shot,
                "a classifier model: score with prompts (the default CKEPE ones) instead of its head");
   app.add_option("--top", o->top_k, "print only the K best classes (0 = all)")->check(CLI::NonNegativeNumber);
+  add_device_option(app, &o->device);
   add_precision_option(app, &o->precision, "fp32 | bf16 | auto")->default_str(precision_name(o->precision));
   app.footer(
       "A model from `cgdmer finetune` is applied as its classifier unless --prompts/--labels/--zero-shot "

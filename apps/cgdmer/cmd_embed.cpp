@@ -25,6 +25,7 @@ Runner setup(CLI::App& app) {
       ->check(CLI::IsMember({"pooled", "shared", "both"}))
       ->capture_default_str();
   app.add_option("--batch", o->batch_size, "ECGs per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  add_device_option(app, &o->device);
   add_precision_option(app, &o->precision, "fp32 | bf16 | auto (bf16 where the CPU has it natively)")
       ->default_str(precision_name(o->precision));
   app.add_flag("--csv", o->csv, "also write the features as CSV (id,f0,f1,...)");

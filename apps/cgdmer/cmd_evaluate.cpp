@@ -74,6 +74,7 @@ Runner setup(CLI::App& app, const std::string& default_mode) {
   app.add_option("--prompts", o->prompts, "class prompt JSON (default: bundled MERL CKEPE prompts)");
   app.add_option("--epochs", o->epochs, "linear-probe epochs")->check(CLI::PositiveNumber);
   app.add_option("--batch", o->feature_batch, "feature-extraction batch size")->check(CLI::PositiveNumber);
+  add_device_option(app, &o->device);
   add_precision_option(app, &o->precision, "fp32 | bf16 | auto")->default_str(precision_name(o->precision));
   app.add_option("--cache", o->cache_dir, "feature cache folder (default OUT/cache)");
   app.add_option("--seed", o->seed, "probe seed");

@@ -20,6 +20,7 @@ Runner setup(CLI::App& app) {
   app.add_flag("--evaluate", o->evaluate,
                "recall@1/5/10 over the store in both directions (each ECG's own report is the positive)");
   app.add_option("--batch", o->batch_size, "batch size for the store's embeddings")->check(CLI::PositiveNumber);
+  add_device_option(app, &o->device);
   add_precision_option(app, &o->precision, "fp32 | bf16 | auto")->default_str(precision_name(o->precision));
   app.add_flag("--no-progress", *no_progress, "no progress bar");
   return [=]() {

@@ -51,4 +51,10 @@ CLI::Option* add_precision_option(CLI::App& app, Target* target, const std::stri
       ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
 }
 
+// --device cpu | cuda | cuda:N: where the model runs (inference commands). Checked when the
+// command runs (model/model_loading.h parse_device: a clear error without a CUDA device).
+inline CLI::Option* add_device_option(CLI::App& app, std::string* device) {
+  return app.add_option("--device", *device, "cpu | cuda | cuda:N: where the model runs")->capture_default_str();
+}
+
 }  // namespace cgdmer::cli

@@ -123,6 +123,7 @@ void check_options(const EvaluateOptions& opt) {
   if (opt.out_dir.empty()) throw ConfigError("evaluate: no output folder", "pass --out DIR");
   for (double r : opt.ratios)
     if (!(r > 0 && r <= 100)) throw ConfigError("evaluate: ratios must be in (0, 100]");
+  parse_device(opt.device);  // an unusable device fails before any work
 }
 
 // Each task on the first store that carries its labels, its split resolved there.
@@ -374,6 +375,7 @@ std::vector<ResultRow> run_evaluation(const EvaluateOptions& opt) {
   std::vector<ResultRow> rows;
   for (const ModelEntry& me : model_entries(opt, plan, stores)) {
     CgDmer model = me.make();
+    model->to(parse_device(opt.device));  // features and prompts run there; results come back to the CPU
     const auto feats = store_features(model, me, plan, stores, opt);
     for (const PlannedTask& p : plan) {
       if (opt.linear) linear_rows(me, p, feats.at(p.store), opt, rows);

@@ -53,6 +53,7 @@ struct EvaluateOptions {
   int epochs = 100;
   int feature_batch = 64;
   Precision precision = Precision::automatic;
+  std::string device = "cpu";          // where the encoders run: cpu | cuda | cuda:N
   std::string cache_dir;               // "" = OUT/cache
   std::uint64_t seed = 42;
   bool roc_plots = true;

@@ -22,4 +22,11 @@ CgDmer load_model_for_inference(const std::string& ckpt_or_run_dir, Config* cfg_
 // mode, initialised from torch::manual_seed(seed).
 CgDmer random_init_model(Config cfg, std::uint64_t seed = 0);
 
+// Where inference runs: "cpu", "cuda" (GPU 0) or "cuda:N". ConfigError naming `what` (e.g.
+// "--device") for anything else, and for CUDA when this LibTorch build or machine has none.
+torch::Device parse_device(const std::string& text, const std::string& what = "--device");
+
+// The device a model's parameters live on (where its inputs must go).
+torch::Device model_device(CgDmer& model);
+
 }  // namespace cgdmer

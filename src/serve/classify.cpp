@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "eval/zero_shot.h"
 #include "model/compat.h"
+#include "model/model_loading.h"
 #include "model/text_tokenizer.h"
 #include "serve/serving_model.h"
 #include "text/tokenizer.h"
@@ -83,7 +84,7 @@ WindowOptions window_options(const ClassifyOptions& o) {
 
 torch::Tensor encode_prompts(CgDmer& model, const Config& cfg, const ClassPrompts& p, bool bf16) {
   torch::NoGradGuard ng;
-  AutocastGuard ac(bf16, torch::kCPU);
+  AutocastGuard ac(bf16, model_device(model));
   const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
   return encode_class_prompts(model, tok, p.texts, cfg.text.max_len).to(torch::kFloat32);  // (C, E)
 }
@@ -96,13 +97,15 @@ struct Scorer {
   torch::Tensor cls;                   // (C, E) prompt embeddings (zero-shot)
   std::optional<ClassifierHead> head;  // classifier
 
-  // (K, L, S) windows holding `leads` → (K, C) scores.
+  // (K, L, S) windows holding `leads` → (K, C) scores, on the CPU.
   torch::Tensor score(CgDmer& model, const torch::Tensor& x, const std::vector<int>& leads, bool bf16) const {
     torch::NoGradGuard ng;
+    const torch::Device dev = model_device(model);
     torch::Tensor e;
     {
-      AutocastGuard ac(bf16, torch::kCPU);
-      e = (head ? model->ecg_features(x, leads) : model->ecg_shared(x, leads)).to(torch::kFloat32);
+      AutocastGuard ac(bf16, dev);
+      const auto xd = x.to(dev);
+      e = (head ? model->ecg_features(xd, leads) : model->ecg_shared(xd, leads)).to(torch::kCPU, torch::kFloat32);
     }
     return head ? head->probabilities(head->logits(e)) : zero_shot_scores(e, cls);
   }
@@ -169,8 +172,9 @@ ClassifyResult run_classify(const ClassifyOptions& o) {
   std::string contract;
   std::optional<ClassifierHead> head;
   CgDmer model = load_serving_model(o.model, &cfg, &contract, &head);
+  model->to(parse_device(o.device));
   const auto t1 = clock::now();
-  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
+  const bool bf16 = uses_bf16(o.precision, model_device(model));
   const Scorer scorer = make_scorer(o, model, cfg, std::move(head), bf16);
   const ScoredRecord sr = score_record(model, cfg, contract, o.record, scorer, o, bf16);
   const auto t2 = clock::now();
@@ -222,7 +226,8 @@ ClassifyTable run_classify_batch(const ClassifyOptions& o, const std::vector<std
   std::string contract;
   std::optional<ClassifierHead> head;
   CgDmer model = load_serving_model(o.model, &cfg, &contract, &head);
-  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
+  model->to(parse_device(o.device));
+  const bool bf16 = uses_bf16(o.precision, model_device(model));
   const Scorer scorer = make_scorer(o, model, cfg, std::move(head), bf16);
   ClassifyTable t;
   t.mode = scorer.mode;

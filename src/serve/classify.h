@@ -33,6 +33,7 @@ struct ClassifyOptions {
   double window_stride_seconds = 0;  // 0 = the window length (no overlap)
   RecordReadOptions read;            // a .csv record's rate (csv_fs) and unit
   Precision precision = Precision::fp32;
+  std::string device = "cpu";        // cpu | cuda | cuda:N (model/model_loading.h parse_device)
 };
 
 struct ClassScore {

@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "model/compat.h"
+#include "model/model_loading.h"
 #include "serve/npy.h"
 #include "serve/serving_model.h"
 
@@ -58,11 +59,12 @@ std::string npy_stem(const std::string& out) {
 
 void ecg_pooled_and_shared(CgDmer& model, const torch::Tensor& ecg, torch::Tensor* pooled,
                            torch::Tensor* shared, const std::vector<int>& leads) {
-  const ModalityEmbeddings e = model->ecg_embeddings(ecg, leads);  // one encoder pass for both
-  if (pooled) *pooled = e.pooled.to(torch::kFloat32);
+  // One encoder pass for both, where the model lives; results on the CPU.
+  const ModalityEmbeddings e = model->ecg_embeddings(ecg.to(model_device(model)), leads);
+  if (pooled) *pooled = e.pooled.to(torch::kCPU, torch::kFloat32);
   if (shared) {
     namespace F = torch::nn::functional;
-    *shared = F::normalize(e.shared.to(torch::kFloat32), F::NormalizeFuncOptions().dim(1));
+    *shared = F::normalize(e.shared.to(torch::kFloat32), F::NormalizeFuncOptions().dim(1)).to(torch::kCPU);
   }
 }
 
@@ -73,10 +75,12 @@ EmbedResult run_embed(const EmbedOptions& o) {
   if (o.batch_size <= 0) throw ConfigError("--batch must be positive");
   if (o.inputs.empty()) throw ConfigError("embed: no inputs", "give record files, folders or stores");
   if (o.out.empty()) throw ConfigError("embed: --out is required");
-  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
+  const torch::Device device = parse_device(o.device);
+  const bool bf16 = uses_bf16(o.precision, device);
   Config cfg;
   std::string contract;
   CgDmer model = load_serving_model(o.model, &cfg, &contract);
+  model->to(device);
   const int L = cfg.ecg.n_leads, S = cfg.ecg.n_samples;
 
   // Expand the inputs into one ordered list of ECGs.
@@ -153,7 +157,7 @@ EmbedResult run_embed(const EmbedOptions& o) {
     const auto e0 = std::chrono::steady_clock::now();
     torch::Tensor p, h;
     {
-      AutocastGuard ac(bf16, torch::kCPU);
+      AutocastGuard ac(bf16, device);
       if (by_leads.empty()) {
         // every row of this batch is a long record, encoded below
       } else if (by_leads.size() == 1 && long_records.empty()) {
@@ -185,7 +189,7 @@ EmbedResult run_embed(const EmbedOptions& o) {
                   xw.data_ptr<float>() + k * L * S);
       torch::Tensor pw, hw;
       {
-        AutocastGuard ac(bf16, torch::kCPU);
+        AutocastGuard ac(bf16, device);
         ecg_pooled_and_shared(model, xw, want_pooled ? &pw : nullptr, want_shared ? &hw : nullptr,
                               windows.front().leads);
       }

@@ -37,6 +37,7 @@ struct EmbedOptions {
   std::string aggregate = "mean";
   double window_stride_seconds = 0;  // 0 = the window length (no overlap)
   RecordReadOptions read;            // a .csv record's rate (csv_fs) and unit
+  std::string device = "cpu";        // cpu | cuda | cuda:N (model/model_loading.h parse_device)
 };
 
 struct EmbedResult {

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "model/compat.h"
+#include "model/model_loading.h"
 #include "model/text_tokenizer.h"
 #include "serve/embed.h"
 #include "serve/serving_model.h"
@@ -69,8 +70,8 @@ torch::Tensor store_ecg_embeddings(CgDmer& model, const ShardStore& store,
     const auto B = std::int64_t(std::min(rows.size() - s, size_t(batch)));
     auto x = torch::empty({B, L, S}, torch::kFloat32);
     for (std::int64_t i = 0; i < B; ++i) store.read_signal(rows[s + size_t(i)], x.data_ptr<float>() + i * L * S);
-    AutocastGuard ac(bf16, torch::kCPU);
-    out.push_back(model->ecg_shared(x).to(torch::kFloat32));
+    AutocastGuard ac(bf16, model_device(model));
+    out.push_back(model->ecg_shared(x.to(model_device(model))).to(torch::kCPU, torch::kFloat32));
     if (progress) prog.advance(B);
   }
   if (progress) prog.finish();
@@ -91,8 +92,9 @@ torch::Tensor store_report_embeddings(CgDmer& model, const ShardStore& store,
     for (size_t i = 0; i < B; ++i) lists.push_back(store.token_ids(rows[s + i]));
     torch::Tensor ids, mask;
     pack_ids(lists, cfg.text.max_len, tok.sep_id(), &ids, &mask);
-    AutocastGuard ac(bf16, torch::kCPU);
-    out.push_back(model->text_shared(ids, mask).to(torch::kFloat32));
+    const torch::Device dev = model_device(model);
+    AutocastGuard ac(bf16, dev);
+    out.push_back(model->text_shared(ids.to(dev), mask.to(dev)).to(torch::kCPU, torch::kFloat32));
     if (progress) prog.advance(std::int64_t(B));
   }
   if (progress) prog.finish();
@@ -131,8 +133,10 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
   if (o.query.empty()) throw ConfigError("retrieve: --query is empty", "give a record path or report text");
   Config cfg;
   std::string contract;
+  const torch::Device device = parse_device(o.device);
   CgDmer model = load_serving_model(o.model, &cfg, &contract);
-  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
+  model->to(device);
+  const bool bf16 = uses_bf16(o.precision, device);
   ShardStore store = open_store_for_model(o.against, cfg, contract);
   RetrievalResult r;
   r.query = o.query;
@@ -144,8 +148,8 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
     const PreparedRecord rec = prepare_record_for_model(o.query, cfg, contract);
     auto x = torch::from_blob(const_cast<float*>(rec.data.data()), {1, cfg.ecg.n_leads, cfg.ecg.n_samples});
     {
-      AutocastGuard ac(bf16, torch::kCPU);
-      q = model->ecg_shared(x, rec.leads).to(torch::kFloat32);
+      AutocastGuard ac(bf16, device);
+      q = model->ecg_shared(x.to(device), rec.leads).to(torch::kCPU, torch::kFloat32);
     }
     rows = rows_with_reports(store);
     if (rows.empty()) throw FormatError(o.against, "store holds no reports to retrieve");
@@ -159,8 +163,8 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
     torch::Tensor ids, mask;
     pack_ids({tok.encode(lower)}, cfg.text.max_len, tok.sep_id(), &ids, &mask);
     {
-      AutocastGuard ac(bf16, torch::kCPU);
-      q = model->text_shared(ids, mask).to(torch::kFloat32);
+      AutocastGuard ac(bf16, device);
+      q = model->text_shared(ids.to(device), mask.to(device)).to(torch::kCPU, torch::kFloat32);
     }
     for (std::int64_t i = 0; i < store.size(); ++i) rows.push_back(i);
     if (rows.empty()) throw FormatError(o.against, "store holds no records");
@@ -180,8 +184,10 @@ RetrievalResult run_retrieve(const RetrieveOptions& o) {
 RecallResult run_retrieval_evaluation(const RetrieveOptions& o) {
   Config cfg;
   std::string contract;
+  const torch::Device device = parse_device(o.device);
   CgDmer model = load_serving_model(o.model, &cfg, &contract);
-  const bool bf16 = uses_bf16(o.precision, torch::kCPU);
+  model->to(device);
+  const bool bf16 = uses_bf16(o.precision, device);
   ShardStore store = open_store_for_model(o.against, cfg, contract);
   const auto rows = rows_with_reports(store);
   if (rows.size() < 2) throw FormatError(o.against, "store needs at least 2 records with reports to evaluate retrieval");

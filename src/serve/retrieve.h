@@ -26,6 +26,7 @@ struct RetrieveOptions {
   int batch_size = 64;
   Precision precision = Precision::fp32;
   bool progress = true;
+  std::string device = "cpu";  // cpu | cuda | cuda:N (model/model_loading.h parse_device)
 };
 
 struct RetrievalHit {
