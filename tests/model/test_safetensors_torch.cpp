@@ -90,7 +90,9 @@ TEST(Weights, ModuleSaveLoadByName) {
   // Prefixed save → prefixed load.
   save_module(*a, path, "text_encoder.");
   Tiny c;
-  load_module(*c, path, LoadStateOptions{"text_encoder."});
+  LoadStateOptions prefixed;
+  prefixed.prefix = "text_encoder.";
+  load_module(*c, path, prefixed);
   EXPECT_TRUE(torch::equal(a->fc->bias, c->fc->bias));
 }
 

@@ -121,8 +121,9 @@ TEST(Corpus, TableCoversEveryCorpusFile) {
     if (!entry.is_regular_file()) continue;
     const std::string rel = fs::relative(entry.path(), kCorpus).string();
     const std::string ext = entry.path().extension().string();
-    if (rel.rfind("records/", 0) == 0 && (ext == ".hea" || ext == ".mat"))
+    if (rel.rfind("records/", 0) == 0 && (ext == ".hea" || ext == ".mat")) {
       EXPECT_TRUE(listed.count(rel)) << rel << " has no line in EXPECTED.tsv";
+    }
   }
   EXPECT_GE(expectations().size(), 20u);
 }

@@ -44,7 +44,7 @@ using Target = int (*)(const std::uint8_t*, std::size_t);
 // Runs every file of the target's seed corpus and regression folder; returns the count.
 int replay(const std::string& name, Target target) {
   int n = 0;
-  for (const std::string dir : {std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/" + name,
+  for (const std::string& dir : {std::string(CGDMER_SOURCE_DIR) + "/fuzz/corpus/" + name,
                                 std::string(CGDMER_SOURCE_DIR) + "/tests/reliability/fuzz_regressions/" + name}) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;

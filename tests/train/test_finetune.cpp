@@ -189,7 +189,9 @@ TEST(Finetune, LinearClassifierIsCalibratedAndServedByClassify) {
     EXPECT_LE(s.score, 1.0);
     EXPECT_EQ(s.threshold, head->thresholds[std::size_t(c)]);
     EXPECT_EQ(s.positive, s.score >= s.threshold);
-    if (k > 0) EXPECT_GE(cr.ranked[k - 1].score, s.score);
+    if (k > 0) {
+      EXPECT_GE(cr.ranked[k - 1].score, s.score);
+    }
   }
   // Saliency of one class: the logit it explains is the head's, every patch >= 0, some > 0.
   const std::vector<float> xv(x.data_ptr<float>(), x.data_ptr<float>() + x.numel());
