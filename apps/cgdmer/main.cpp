@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
   using namespace cgdmer::cli;
   CLI::App app{
       "cgdmer — CG-DMER ECG–report representation learning: prepare PhysioNet data, pretrain, "
-      "evaluate (linear probe, zero-shot, t-SNE) and use the model (embed, classify, "
-      "retrieve)."};
+      "evaluate (linear probe, zero-shot, t-SNE) and use the model (fine-tune, embed, classify, "
+      "retrieve, plot)."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "cgdmer 0.1.0");
   int threads = 0;
