@@ -19,6 +19,7 @@
 #include "data/shard_store.h"
 #include "eval/features.h"
 #include "eval/label_csv.h"
+#include "eval/linear_probe.h"
 #include "eval/pretraining_overlap.h"
 #include "eval/task_split.h"
 #include "eval/tasks.h"
@@ -241,20 +242,8 @@ void load_head_state(torch::nn::Linear& head, const nlohmann::json& j, const std
   head->bias.copy_(h.bias);
 }
 
-std::vector<double> flat(const torch::Tensor& t) {
-  const auto c = t.to(torch::kFloat64).contiguous();
-  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
-}
-
-std::vector<std::uint8_t> label_bytes(const torch::Tensor& y) {
-  const auto c = y.to(torch::kFloat32).contiguous();
-  std::vector<std::uint8_t> out(std::size_t(c.numel()));
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = c.data_ptr<float>()[i] > 0.5f;
-  return out;
-}
-
 double macro_auroc(const torch::Tensor& logits, const torch::Tensor& y) {
-  return macro_roc_auc(flat(logits), label_bytes(y), int(y.size(1))).macro;
+  return macro_roc_auc(to_doubles(logits), to_bytes(y), int(y.size(1))).macro;
 }
 
 
@@ -585,24 +574,24 @@ FinetuneResult run_finetune(const FinetuneOptions& given) {
   const torch::Tensor z_test =
       t.labels.split.test.empty() ? torch::Tensor() : t.logits_of(t.labels.split.test, t.feat_test);
   const int C = int(t.labels.classes.size());
-  const auto y_val = label_bytes(t.labels.split.y_val);
+  const auto y_val = to_bytes(t.labels.split.y_val);
   ClassifierHead head = classifier_head_from_json(head_state(t.head, t.labels, o.objective), run);
   if (o.objective == Objective::multilabel) {
-    head.temperature = fit_temperature_binary(flat(z_val), y_val).temperature;
+    head.temperature = fit_temperature_binary(to_doubles(z_val), y_val).temperature;
   } else {
     std::vector<int> targets;
     const auto am = t.labels.split.y_val.argmax(1);
     for (std::int64_t r = 0; r < am.size(0); ++r) targets.push_back(int(am[r].item<std::int64_t>()));
-    head.temperature = fit_temperature_softmax(flat(z_val), targets, C).temperature;
+    head.temperature = fit_temperature_softmax(to_doubles(z_val), targets, C).temperature;
   }
-  const auto p_val = flat(head.probabilities(z_val));
+  const auto p_val = to_doubles(head.probabilities(z_val));
   head.thresholds = choose_thresholds_on_validation(p_val, y_val, C);
   // The report's scores: logits whose sigmoid is the calibrated probability (multiclass:
   // logit of the softmax), so AUROC/AUPRC rank, thresholds and Brier/ECE read what classify says.
   auto report_scores = [&](const torch::Tensor& z) {
-    if (o.objective == Objective::multilabel) return flat(z / head.temperature);
+    if (o.objective == Objective::multilabel) return to_doubles(z / head.temperature);
     const auto p = head.probabilities(z).clamp(1e-7, 1 - 1e-7);
-    return flat(torch::log(p) - torch::log1p(-p));
+    return to_doubles(torch::log(p) - torch::log1p(-p));
   };
   FinetuneResult res;
   res.run_dir = run;
@@ -615,7 +604,7 @@ FinetuneResult run_finetune(const FinetuneOptions& given) {
     TrustOptions to;
     to.n_resamples = o.trust_resamples;
     res.test = std::make_shared<TrustReport>(trust_report(report_scores(z_val), y_val, report_scores(z_test),
-                                                          label_bytes(t.labels.split.y_test), C, to));
+                                                          to_bytes(t.labels.split.y_test), C, to));
   } else {
     spdlog::warn("finetune: {} has no test records; only validation figures are reported", t.labels.source);
   }

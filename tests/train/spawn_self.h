@@ -17,22 +17,28 @@ extern char** environ;
 
 namespace cgdmer::testing {
 
-inline pid_t spawn_self(const std::string& gtest_filter,
-                        const std::vector<std::string>& extra_env) {
-  std::vector<std::string> args{"/proc/self/exe", "--gtest_filter=" + gtest_filter,
-                                "--gtest_also_run_disabled_tests"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
+// Starts `path` with `args` (argv[1..]) and `extra_env` added to this process's environment;
+// the child's pid, or -1.
+inline pid_t spawn_program(const std::string& path, const std::vector<std::string>& args,
+                           const std::vector<std::string>& extra_env) {
+  std::vector<std::string> argv_s{path};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<std::string> env_s(extra_env);
   for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
-  std::vector<char*> envp;
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
   for (auto& e : env_s) envp.push_back(e.data());
   envp.push_back(nullptr);
   pid_t pid = -1;
-  if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv.data(), envp.data()) != 0)
-    return -1;
+  if (posix_spawn(&pid, path.c_str(), nullptr, nullptr, argv.data(), envp.data()) != 0) return -1;
   return pid;
+}
+
+inline pid_t spawn_self(const std::string& gtest_filter,
+                        const std::vector<std::string>& extra_env) {
+  return spawn_program("/proc/self/exe", {"--gtest_filter=" + gtest_filter, "--gtest_also_run_disabled_tests"},
+                       extra_env);
 }
 
 // Exit code of the child, or -signal if it was killed.

@@ -8,7 +8,6 @@
 
 #include <gtest/gtest.h>
 
-#include "data/prepare.h"
 #include "model/checkpoint_file.h"
 #include "scratch_dir.h"
 #include "tiny_run.h"
@@ -20,15 +19,8 @@ namespace fs = std::filesystem;
 TEST(Ablation, TwoVariantsTwoSeedsOnTheSample) {
   const std::string root = cgdmer::testing::scratch_path("ablation");
   fs::remove_all(root);
-  PrepareOptions p;
-  p.dataset = "ptbxl";
-  p.src = std::string(CGDMER_SOURCE_DIR) + "/data/sample/ptbxl";
-  p.out = root + "/store";
-  p.rate = 100;
-  p.seconds = 2;  // 200 samples per lead: the tiny test model's input
-  p.jobs = 1;
-  p.progress = false;
-  ASSERT_TRUE(prepare_dataset(p).complete);
+  const std::string store = root + "/store";
+  ASSERT_TRUE(cgdmer::testing::prepare_sample_store(store));
 
   AblationOptions o;
   o.base_config = "tiny";
@@ -37,7 +29,7 @@ TEST(Ablation, TwoVariantsTwoSeedsOnTheSample) {
   o.variants = {"variant1"};  // full is added: the reference of every comparison
   o.seeds = 2;
   o.max_steps = 2;
-  o.data = p.out;
+  o.data = store;
   o.tasks = {"ptbxl_super"};
   o.ratios = {100};
   o.probe_epochs = 2;

@@ -16,7 +16,6 @@
 
 #include "config/config.h"
 #include "core/error.h"
-#include "data/prepare.h"
 #include "data/shard_store.h"
 #include "eval/label_csv.h"
 #include "eval/tasks.h"
@@ -44,18 +43,10 @@ const Sample& sample() {
     Sample x;
     const std::string root = cgdmer::testing::scratch_path("finetune");
     fs::remove_all(root);
-    PrepareOptions p;
-    p.dataset = "ptbxl";
-    p.src = std::string(CGDMER_SOURCE_DIR) + "/data/sample/ptbxl";
-    p.out = root + "/store";
-    p.rate = 100;
-    p.seconds = 2;
-    p.jobs = 1;
-    p.progress = false;
-    EXPECT_TRUE(prepare_dataset(p).complete);
+    x.store = root + "/store";
+    EXPECT_TRUE(cgdmer::testing::prepare_sample_store(x.store));
     auto ov = cgdmer::testing::tiny_overrides();
     ov.push_back("text.vocab_size=30522");
-    x.store = p.out;
     x.config = root + "/tiny_test.toml";
     std::ofstream(x.config) << Config::load("tiny", ov).to_toml();
     return x;

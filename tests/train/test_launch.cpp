@@ -3,9 +3,6 @@
 // (train/launch_env.h), with clear errors for missing or malformed values; and two `cgdmer
 // pretrain` processes started with torchrun-style variables (what `torchrun --nproc-per-node 2`
 // exports) train exactly as `cgdmer pretrain --nproc 2` does: same checkpoint, bit for bit.
-#include <spawn.h>
-#include <sys/wait.h>
-
 #include <filesystem>
 #include <map>
 
@@ -40,21 +37,6 @@ std::string error_of(const std::map<std::string, std::string>& vars) {
     return e.what();
   }
   return "no error";
-}
-
-// Starts the cgdmer binary with `args` and `env` added to this process's environment.
-pid_t spawn_cgdmer(const std::vector<std::string>& args, const std::vector<std::string>& env) {
-  std::vector<std::string> a{CGDMER_BINARY};
-  a.insert(a.end(), args.begin(), args.end());
-  std::vector<std::string> e(env);
-  for (char** p = environ; *p; ++p) e.emplace_back(*p);
-  std::vector<char*> argv, envp;
-  for (auto& s : a) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  for (auto& s : e) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  return posix_spawn(&pid, CGDMER_BINARY, nullptr, nullptr, argv.data(), envp.data()) == 0 ? pid : -1;
 }
 
 std::vector<std::string> pretrain_args(const std::string& out) {
@@ -121,7 +103,7 @@ TEST(Launch, TorchrunVariablesTrainLikeNproc) {
   const int port = cgdmer::testing::free_port_guess() + 7;
   std::vector<pid_t> ranks;
   for (int r = 0; r < 2; ++r)
-    ranks.push_back(spawn_cgdmer(pretrain_args(torchrun),
+    ranks.push_back(cgdmer::testing::spawn_program(CGDMER_BINARY, pretrain_args(torchrun),
                                  {"RANK=" + std::to_string(r), "WORLD_SIZE=2", "LOCAL_RANK=" + std::to_string(r),
                                   "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + std::to_string(port)}));
   for (pid_t p : ranks) {
@@ -130,7 +112,7 @@ TEST(Launch, TorchrunVariablesTrainLikeNproc) {
   }
   auto args = pretrain_args(nproc);
   args.insert(args.end(), {"--nproc", "2", "--master-port", std::to_string(port + 1)});
-  const pid_t launcher = spawn_cgdmer(args, {});
+  const pid_t launcher = cgdmer::testing::spawn_program(CGDMER_BINARY, args, {});
   ASSERT_GT(launcher, 0);
   ASSERT_EQ(cgdmer::testing::wait_child(launcher), 0);
 

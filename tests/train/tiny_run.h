@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "data/prepare.h"
 #include "data/shard_writer.h"
 
 namespace cgdmer::testing {
@@ -56,6 +57,20 @@ inline std::string synthetic_store() {
   w.commit();
   std::atexit([] { std::filesystem::remove_all(dir); });
   return dir;
+}
+
+// The embedded real sample (600 PTB-XL records at 100 Hz, folds 1–9, reports and labels)
+// prepared into `dir`, cut to 2 s (200 samples per lead: the tiny test model's input).
+inline bool prepare_sample_store(const std::string& dir) {
+  PrepareOptions p;
+  p.dataset = "ptbxl";
+  p.src = std::string(CGDMER_SOURCE_DIR) + "/data/sample/ptbxl";
+  p.out = dir;
+  p.rate = 100;
+  p.seconds = 2;
+  p.jobs = 1;
+  p.progress = false;
+  return prepare_dataset(p).complete;
 }
 
 inline std::vector<std::string> tiny_overrides() {
