@@ -15,6 +15,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/fnv1a.h"
+#include "model/adamw_state_archive.h"
 
 namespace cgdmer {
 namespace fs = std::filesystem;
@@ -191,7 +192,7 @@ bool training_data_of(const CheckpointMeta& meta, TrainingData* out, const std::
 
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer* opt, const CheckpointMeta& meta,
-                     const torch::Tensor& torch_rng_state) {
+                     const torch::Tensor& torch_rng_state, OptimizerLayout layout) {
   torch::serialize::OutputArchive ar;
   torch::serialize::OutputArchive model_ar;
   // Saved as CPU tensors, so a GPU run's checkpoint loads anywhere.
@@ -202,8 +203,13 @@ void save_checkpoint(const std::string& path, torch::nn::Module& model,
   ar.write("model", model_ar);
   if (opt) {
     torch::serialize::OutputArchive opt_ar;
-    opt->save(opt_ar);
-    ar.write("optim", opt_ar);
+    if (layout == OptimizerLayout::torch_archive) {
+      opt->save(opt_ar);
+      ar.write("optim", opt_ar);
+    } else {
+      write_adamw_state(opt_ar, *opt);
+      ar.write("optimizer", opt_ar);
+    }
   }
   CheckpointMeta m = meta;
   m.torch_version = TORCH_VERSION;
@@ -257,9 +263,12 @@ void CheckpointReader::load(torch::nn::Module& model, torch::optim::Optimizer* o
     load_model_tensors(model_ar, model, path);
     if (opt) {
       torch::serialize::InputArchive opt_ar;
-      if (!ar.try_read("optim", opt_ar))
+      if (ar.try_read("optimizer", opt_ar))
+        read_adamw_state(opt_ar, *opt, path);
+      else if (ar.try_read("optim", opt_ar))  // torch's own archive, cgdmer before 2026-12
+        read_torch_adamw_state(opt_ar, *opt, path);
+      else
         throw FormatError(path, "checkpoint has no optimizer state (an inference export?)");
-      opt->load(opt_ar);
     }
     if (torch_rng_state) {
       torch::Tensor t;

@@ -8,8 +8,12 @@
 //   u32 format version, u32 reserved
 //   u64 payload size P
 //   P bytes     torch::serialize::OutputArchive (zip): "model" (p.<param>, b.<buffer>),
-//               "optim" (optimizer state; absent in inference exports), "meta" (JSON text,
-//               see CheckpointMeta), "rng.torch" (global CPU generator state; informational)
+//               "optimizer" (AdamW state by position, model/adamw_state_archive.h; absent in
+//               inference exports; files before 2026-12 hold torch's own "optim" archive,
+//               still read), "meta" (JSON text, see CheckpointMeta), "rng.torch" (global CPU
+//               generator state; informational)
+// Every tensor is written on the CPU whatever device trained it, and nothing in the layout
+// depends on the LibTorch version, so either line (1.13 or 2.x) reads what the other wrote.
 //   u64 checksum of the payload
 // Format 2 (this build writes it): the checksum is FNV-1a-64 (offset basis
 // 14695981039346656037). Format 1 (cgdmer before 2026-12) used the same loop from a mistyped
@@ -77,10 +81,16 @@ TrainingData training_data_from_json(const nlohmann::json& j, const std::string&
 bool training_data_of(const CheckpointMeta& meta, TrainingData* out,
                       const std::string& path = "checkpoint");
 
+// How the optimizer state is laid out in the file. by_position is what cgdmer writes;
+// torch_archive is torch's own Optimizer::save (what cgdmer wrote before 2026-12), kept only so
+// that tests/train/make_checkpoint_fixture.cpp can write the compatibility fixture.
+enum class OptimizerLayout { by_position, torch_archive };
+
 // Writes atomically. `opt` may be null (inference export).
 void save_checkpoint(const std::string& path, torch::nn::Module& model,
                      torch::optim::Optimizer* opt, const CheckpointMeta& meta,
-                     const torch::Tensor& torch_rng_state = {});
+                     const torch::Tensor& torch_rng_state = {},
+                     OptimizerLayout layout = OptimizerLayout::by_position);
 
 // A checkpoint file read, verified (framing, checksum) and parsed once: its meta first (the
 // model to load into is built from the meta's config), then its tensors, without reading a

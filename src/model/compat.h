@@ -1,16 +1,42 @@
 // LibTorch 1.13 (Debian, CPU) vs 2.x (CUDA builds) differences, in one place:
 //  - attention: fused at::scaled_dot_product_attention on 2.x, matmul–softmax–matmul on 1.13;
-//  - autocast: 1.13's C++ API has no RAII guard and a CPU-specific switch.
+//  - autocast: 1.13's C++ API has no RAII guard and a CPU-specific switch; 2.4+ takes the
+//    device type and deprecates the per-device calls;
+//  - optimizer state: 1.x keys Optimizer::state() by the TensorImpl address as a string, 2.x by
+//    the pointer.
 // Include only from .cpp files of the LibTorch libraries (it pulls in ATen).
 #pragma once
+
+#include <sstream>
+#include <string>
+#include <type_traits>
 
 #include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 #include <torch/version.h>
 
 #define CGDMER_TORCH_2 (TORCH_VERSION_MAJOR >= 2)
+// 2.4 made autocast per device type (is_autocast_enabled(kCUDA)) and deprecated the rest.
+#define CGDMER_AUTOCAST_BY_DEVICE \
+  (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
 
 namespace cgdmer {
+
+// The key torch's optimizers file a parameter's state under, whatever the LibTorch version.
+using OptimizerStateKey = typename std::decay_t<
+    decltype(std::declval<torch::optim::Optimizer&>().state())>::key_type;
+
+// (A template so that only the branch of this version's key type is compiled.)
+template <class Key = OptimizerStateKey>
+Key optimizer_state_key(const torch::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream s;  // c10::guts::to_string(TensorImpl*) of 1.x: an ostream of the pointer
+    s << p.unsafeGetTensorImpl();
+    return s.str();
+  } else {
+    return static_cast<Key>(p.unsafeGetTensorImpl());
+  }
+}
 
 // Plain attention, the reference path (always compiled, used in tests against the fused one).
 //   q: (B, H, Tq, Dh)  k, v: (B, H, Tk, Dh)
@@ -55,36 +81,61 @@ inline torch::Tensor scaled_dot_product_attention(const torch::Tensor& q, const 
 #endif
 }
 
+// Autocast state of one device type (kCPU or kCUDA), on every LibTorch version.
+inline bool autocast_enabled(c10::DeviceType d) {
+#if CGDMER_AUTOCAST_BY_DEVICE
+  return at::autocast::is_autocast_enabled(d);
+#else
+  return d == c10::DeviceType::CUDA ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled();
+#endif
+}
+
+inline void set_autocast_enabled(c10::DeviceType d, bool on) {
+#if CGDMER_AUTOCAST_BY_DEVICE
+  at::autocast::set_autocast_enabled(d, on);
+#else
+  if (d == c10::DeviceType::CUDA) at::autocast::set_enabled(on);
+  else at::autocast::set_cpu_enabled(on);
+#endif
+}
+
+inline void set_autocast_dtype(c10::DeviceType d, torch::ScalarType t) {
+#if CGDMER_AUTOCAST_BY_DEVICE
+  at::autocast::set_autocast_dtype(d, t);
+#else
+  if (d == c10::DeviceType::CUDA) {
+#if CGDMER_TORCH_2
+    at::autocast::set_autocast_gpu_dtype(t);
+#endif
+  } else {
+    at::autocast::set_autocast_cpu_dtype(t);
+  }
+#endif
+}
+
 // RAII bf16/fp16 autocast on CPU or CUDA; a no-op when `enabled` is false.
 class AutocastGuard {
  public:
   AutocastGuard(bool enabled, torch::Device device, torch::ScalarType dtype = torch::kBFloat16)
-      : enabled_(enabled), cuda_(device.is_cuda()) {
+      : enabled_(enabled), type_(device.type()) {
     if (!enabled_) return;
-    if (cuda_) {
-      prev_ = at::autocast::is_enabled();
-      at::autocast::set_enabled(true);
-#if CGDMER_TORCH_2
-      at::autocast::set_autocast_gpu_dtype(dtype);
-#endif
-    } else {
-      prev_ = at::autocast::is_cpu_enabled();
-      at::autocast::set_cpu_enabled(true);
-      at::autocast::set_autocast_cpu_dtype(dtype);
-    }
+    prev_ = autocast_enabled(type_);
+    set_autocast_enabled(type_, true);
+    set_autocast_dtype(type_, dtype);
     at::autocast::increment_nesting();
   }
   ~AutocastGuard() {
     if (!enabled_) return;
     if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    if (cuda_) at::autocast::set_enabled(prev_);
-    else at::autocast::set_cpu_enabled(prev_);
+    set_autocast_enabled(type_, prev_);
   }
   AutocastGuard(const AutocastGuard&) = delete;
   AutocastGuard& operator=(const AutocastGuard&) = delete;
 
  private:
-  bool enabled_, cuda_, prev_ = false;
+  bool enabled_;
+  c10::DeviceType type_;
+  bool prev_ = false;
 };
 
 }  // namespace cgdmer

@@ -3,19 +3,19 @@
 
 #include <cstdint>
 
-#include <ATen/autocast_mode.h>
+#include "model/compat.h"
 
 namespace cgdmer {
 
 LossPrecisionGuard::LossPrecisionGuard()
-    : cpu_(at::autocast::is_cpu_enabled()), gpu_(at::autocast::is_enabled()) {
-  at::autocast::set_cpu_enabled(false);
-  at::autocast::set_enabled(false);
+    : cpu_(autocast_enabled(c10::DeviceType::CPU)), gpu_(autocast_enabled(c10::DeviceType::CUDA)) {
+  set_autocast_enabled(c10::DeviceType::CPU, false);
+  set_autocast_enabled(c10::DeviceType::CUDA, false);
 }
 
 LossPrecisionGuard::~LossPrecisionGuard() {
-  at::autocast::set_cpu_enabled(cpu_);
-  at::autocast::set_enabled(gpu_);
+  set_autocast_enabled(c10::DeviceType::CPU, cpu_);
+  set_autocast_enabled(c10::DeviceType::CUDA, gpu_);
 }
 
 torch::Tensor ecg_reconstruction_loss(const torch::Tensor& pred, const torch::Tensor& target,

@@ -1,13 +1,12 @@
 // AdamW groups, warm-up + cosine schedule and gradient clipping (see optim.h).
 #include "train/optim.h"
 
+#include "model/compat.h"
 #include "train/adamw_kernel.h"
 
 #include <cmath>
-#include <sstream>
 #include <stdexcept>
 #include <string>
-#include <type_traits>
 
 #include <ATen/Parallel.h>
 
@@ -82,23 +81,6 @@ void drop_gradients(const std::vector<torch::Tensor>& params) {
     if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
 }
 
-namespace {
-
-// The key torch's optimizers file a parameter's state under: LibTorch 1.x uses
-// c10::guts::to_string(TensorImpl*) (an ostream of the pointer), later versions the pointer.
-template <class Key>
-Key optimizer_state_key(const torch::Tensor& p) {
-  if constexpr (std::is_same_v<Key, std::string>) {
-    std::ostringstream s;
-    s << p.unsafeGetTensorImpl();
-    return s.str();
-  } else {
-    return static_cast<Key>(p.unsafeGetTensorImpl());
-  }
-}
-
-}  // namespace
-
 void adamw_step(torch::optim::AdamW& opt, double grad_scale) {
   torch::NoGradGuard ng;
   auto& state = opt.state();
@@ -110,8 +92,7 @@ void adamw_step(torch::optim::AdamW& opt, double grad_scale) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       // The state key torch's AdamW uses, so torch::optim and this step share moments.
-      using Key = typename std::decay_t<decltype(state)>::key_type;
-      const auto key = optimizer_state_key<Key>(p);
+      const auto key = optimizer_state_key(p);
       auto it = state.find(key);
       if (it == state.end()) {
         auto st = std::make_unique<torch::optim::AdamWParamState>();

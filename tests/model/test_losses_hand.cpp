@@ -4,8 +4,7 @@
 
 #include <cmath>
 
-#include <ATen/autocast_mode.h>
-
+#include "model/compat.h"
 #include "model/losses.h"
 
 namespace cgdmer {
@@ -77,8 +76,8 @@ TEST(EcgReconstructionLoss, NormTargetIsPerPatch) {
 }
 
 TEST(LossPrecisionGuard, LossesAreFloat32UnderAutocast) {
-  at::autocast::set_cpu_enabled(true);
-  at::autocast::set_autocast_cpu_dtype(torch::kBFloat16);
+  set_autocast_enabled(c10::DeviceType::CPU, true);
+  set_autocast_dtype(c10::DeviceType::CPU, torch::kBFloat16);
   auto x = torch::randn({4, 8}), y = torch::randn({4, 8});
   EXPECT_EQ(torch::matmul(x, y.t()).scalar_type(), torch::kBFloat16);  // autocast is on
   {
@@ -87,8 +86,8 @@ TEST(LossPrecisionGuard, LossesAreFloat32UnderAutocast) {
     EXPECT_EQ(l.scalar_type(), torch::kFloat32);
     EXPECT_EQ(torch::matmul(x, y.t()).scalar_type(), torch::kFloat32);
   }
-  EXPECT_TRUE(at::autocast::is_cpu_enabled());  // restored
-  at::autocast::set_cpu_enabled(false);
+  EXPECT_TRUE(autocast_enabled(c10::DeviceType::CPU));  // restored
+  set_autocast_enabled(c10::DeviceType::CPU, false);
   at::autocast::clear_cache();
 }
 

@@ -42,6 +42,7 @@
 #include "data/prepare.h"
 #include "data/shard_store.h"
 #include "model/cgdmer_model.h"
+#include "model/compat.h"
 #include "scratch_dir.h"
 #include "spawn_self.h"
 #include "tiny_run.h"
@@ -121,7 +122,7 @@ TrainedState load_state(const std::string& ckpt) {
   TrainedState s;
   for (const auto& p : model->parameters()) {
     s.params.push_back(p.detach().clone());
-    auto it = opt->state().find(c10::guts::to_string(p.unsafeGetTensorImpl()));
+    auto it = opt->state().find(optimizer_state_key(p));
     if (it == opt->state().end()) continue;
     auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
     s.moments.push_back(st.exp_avg().clone());
