@@ -130,6 +130,7 @@ std::vector<Field> fields_of(Config& c) {
       {"train", "grad_clip", &r.grad_clip, false},
       {"train", "grad_accum", &r.grad_accum, false},
       {"train", "precision", &r.precision, false},
+      {"train", "tf32", &r.tf32, false},
       {"train", "seed", &r.seed, false},
       {"train", "log_every", &r.log_every, false},
       {"train", "save_every", &r.save_every, false},

@@ -113,6 +113,7 @@ struct TrainConfig {
   double grad_clip = 1.0;      // 0 = off
   int grad_accum = 1;
   std::string precision = "auto";  // "fp32" | "bf16" | "auto" (bf16 where native)
+  bool tf32 = false;           // TF32 tensor cores for fp32 matmuls/convs on NVIDIA GPUs
   std::uint64_t seed = 42;
   int log_every = 10;
   int save_every = 500;

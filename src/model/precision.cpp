@@ -2,6 +2,7 @@
 #include "model/precision.h"
 
 #include "core/error.h"
+#include "model/gpu.h"
 #include "model/runtime.h"
 
 namespace cgdmer {
@@ -24,7 +25,8 @@ const char* precision_name(Precision p) {
 
 Precision resolve_precision(Precision choice, const c10::Device& device) {
   if (choice != Precision::automatic) return choice;
-  return device.is_cuda() || cpu_has_native_bf16() ? Precision::bf16 : Precision::fp32;
+  const bool native = device.is_cuda() ? cuda_device_has_bf16(device) : cpu_has_native_bf16();
+  return native ? Precision::bf16 : Precision::fp32;
 }
 
 }  // namespace cgdmer

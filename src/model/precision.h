@@ -2,8 +2,8 @@
 // key train.precision, --precision flags), resolved once against the device.
 //   fp32       float32 everywhere
 //   bf16       bf16 autocast for matrix products, float32 master weights and losses
-//   automatic  ("auto") bf16 on CUDA and on CPUs that run bf16 GEMM natively
-//              (AVX-512 BF16 or AMX), float32 elsewhere
+//   automatic  ("auto") bf16 on GPUs of compute capability ≥ 8.0 (Ampere and later) and on
+//              CPUs that run bf16 GEMM natively (AVX-512 BF16 or AMX), float32 elsewhere
 #pragma once
 
 #include <string>
