@@ -3,7 +3,9 @@
 //  - autocast: 1.13's C++ API has no RAII guard and a CPU-specific switch; 2.4+ takes the
 //    device type and deprecates the per-device calls;
 //  - optimizer state: 1.x keys Optimizer::state() by the TensorImpl address as a string, 2.x by
-//    the pointer.
+//    the pointer;
+//  - torch's fused AdamW kernel (2.x on CUDA, 2.4+ on the CPU);
+//  - TF32 for fp32 matmuls/convolutions on NVIDIA GPUs.
 // Include only from .cpp files of the LibTorch libraries (it pulls in ATen).
 #pragma once
 
@@ -16,6 +18,9 @@
 #include <torch/version.h>
 
 #define CGDMER_TORCH_2 (TORCH_VERSION_MAJOR >= 2)
+// torch's multi-tensor at::_fused_adamw_: CUDA since 2.0, CPU since 2.4.
+#define CGDMER_TORCH_FUSED_ADAMW_CPU \
+  (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
 // 2.4 made autocast per device type (is_autocast_enabled(kCUDA)) and deprecated the rest.
 #define CGDMER_AUTOCAST_BY_DEVICE \
   (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))

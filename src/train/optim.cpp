@@ -4,11 +4,15 @@
 #include "model/compat.h"
 #include "train/adamw_kernel.h"
 
+#include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include <ATen/Parallel.h>
+#include <torch/version.h>
 
 namespace cgdmer {
 
@@ -81,14 +85,119 @@ void drop_gradients(const std::vector<torch::Tensor>& params) {
     if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
 }
 
-void adamw_step(torch::optim::AdamW& opt, double grad_scale) {
+bool torch_fused_adamw_available(const torch::Device& device) {
+#if CGDMER_TORCH_FUSED_ADAMW_CPU
+  return device.is_cpu() || device.is_cuda();
+#elif CGDMER_TORCH_2
+  return device.is_cuda();
+#else
+  (void)device;
+  return false;
+#endif
+}
+
+namespace {
+
+// One parameter's tensors and its step count after this update.
+struct AdamWItem {
+  torch::Tensor p, g, m, v;
+  std::int64_t step;
+};
+
+struct AdamWGroupScalars {
+  double lr, wd, eps, beta1, beta2;
+};
+
+AdamWKernel kernel_for(const AdamWItem& it, AdamWKernel asked) {
+  if (asked != AdamWKernel::automatic) return asked;
+  if (it.p.device().is_cuda() && torch_fused_adamw_available(it.p.device()))
+    return AdamWKernel::torch_fused;
+  const bool hand_ok = it.p.device().is_cpu() && it.p.scalar_type() == torch::kFloat &&
+                       it.g.scalar_type() == torch::kFloat && it.p.is_contiguous() &&
+                       it.g.is_contiguous() && it.m.is_contiguous() && it.v.is_contiguous();
+  return hand_ok ? AdamWKernel::hand : AdamWKernel::automatic;  // automatic: torch ops
+}
+
+void hand_update(const AdamWItem& it, const AdamWGroupScalars& c, double grad_scale) {
+  if (!it.p.device().is_cpu() || it.p.scalar_type() != torch::kFloat || !it.p.is_contiguous() ||
+      it.g.scalar_type() != torch::kFloat || !it.g.is_contiguous())
+    throw std::invalid_argument("adamw_step: the hand kernel takes contiguous fp32 CPU tensors");
+  const double bc1 = 1.0 - std::pow(c.beta1, double(it.step));
+  const double bc2 = 1.0 - std::pow(c.beta2, double(it.step));
+  // Scalars rounded to float from double, as torch passes doubles (1 − β included) to its
+  // float kernels; the bias-correction divide is torch's x · (1/scalar).
+  AdamWScalars s;
+  s.decay_keep = float(1.0 - c.lr * c.wd);
+  s.grad_scale = float(grad_scale);
+  s.beta1 = float(c.beta1), s.one_minus_beta1 = float(1.0 - c.beta1);
+  s.beta2 = float(c.beta2), s.one_minus_beta2 = float(1.0 - c.beta2);
+  s.inv_sqrt_bias_correction2 = 1.0f / float(std::sqrt(bc2));
+  s.eps = float(c.eps);
+  s.neg_step_size = float(-c.lr / bc1);
+  float* pp = it.p.data_ptr<float>();
+  const float* gp = it.g.data_ptr<float>();
+  float* mp = it.m.data_ptr<float>();
+  float* vp = it.v.data_ptr<float>();
+  at::parallel_for(0, it.p.numel(), 1 << 15, [&](std::int64_t a, std::int64_t b) {
+    adamw_update(pp + a, gp + a, mp + a, vp + a, b - a, s);
+  });
+}
+
+void torch_ops_update(const AdamWItem& it, const AdamWGroupScalars& c, double grad_scale) {
+  const double bc1 = 1.0 - std::pow(c.beta1, double(it.step));
+  const double bc2 = 1.0 - std::pow(c.beta2, double(it.step));
+  torch::Tensor g = grad_scale != 1.0 ? it.g * grad_scale : it.g;
+  if (c.wd != 0) it.p.mul_(1 - c.lr * c.wd);
+  it.m.mul_(c.beta1).add_(g, 1 - c.beta1);
+  it.v.mul_(c.beta2).addcmul_(g, g, 1 - c.beta2);
+  auto denom = (it.v.sqrt() / std::sqrt(bc2)).add_(c.eps);
+  it.p.addcdiv_(it.m, denom, -c.lr / bc1);
+}
+
+// torch's fused multi-tensor AdamW over items of one device, one call per distinct step
+// count (normally one). Its grad_scale divides the gradients (AMP's convention), so the clip
+// factor goes in as its inverse. The step and scale tensors are filled on the device: no
+// host-to-device copy, no sync.
+void torch_fused_update(const std::vector<const AdamWItem*>& items, const AdamWGroupScalars& c,
+                        double grad_scale) {
+  if (items.empty()) return;
+  const torch::Device dev = items.front()->p.device();
+  if (!torch_fused_adamw_available(dev))
+    throw std::invalid_argument(std::string("adamw_step: torch's fused AdamW needs LibTorch ") +
+                                (dev.is_cuda() ? "2.x" : "2.4 or later on the CPU") +
+                                "; this build has " + TORCH_VERSION);
+#if CGDMER_TORCH_2
+  std::map<std::int64_t, std::vector<const AdamWItem*>> by_step;
+  for (const auto* it : items) by_step[it->step].push_back(it);
+  const auto f32 = torch::TensorOptions().dtype(torch::kFloat).device(dev);
+  std::optional<at::Tensor> inv_scale;
+  if (grad_scale != 1.0) inv_scale = torch::full({}, 1.0 / grad_scale, f32);
+  for (const auto& [step, list] : by_step) {
+    std::vector<at::Tensor> ps, gs, ms, vs, steps;
+    const auto step_t = torch::full({}, double(step), f32);
+    for (const auto* it : list) {
+      ps.push_back(it->p), gs.push_back(it->g), ms.push_back(it->m), vs.push_back(it->v);
+      steps.push_back(step_t);
+    }
+    at::_fused_adamw_(ps, gs, ms, vs, {}, steps, c.lr, c.beta1, c.beta2, c.wd, c.eps,
+                      /*amsgrad=*/false, /*maximize=*/false, inv_scale, std::nullopt);
+  }
+#else
+  (void)c, (void)grad_scale;
+#endif
+}
+
+}  // namespace
+
+void adamw_step(torch::optim::AdamW& opt, double grad_scale, AdamWKernel kernel) {
   torch::NoGradGuard ng;
   auto& state = opt.state();
   for (auto& group : opt.param_groups()) {
     auto& o = static_cast<torch::optim::AdamWOptions&>(group.options());
     if (o.amsgrad()) throw std::invalid_argument("adamw_step: amsgrad is not supported");
-    const double lr = o.lr(), wd = o.weight_decay(), eps = o.eps();
-    const double beta1 = std::get<0>(o.betas()), beta2 = std::get<1>(o.betas());
+    const AdamWGroupScalars c{o.lr(), o.weight_decay(), o.eps(), std::get<0>(o.betas()),
+                              std::get<1>(o.betas())};
+    std::vector<AdamWItem> items;
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       // The state key torch's AdamW uses, so torch::optim and this step share moments.
@@ -103,41 +212,23 @@ void adamw_step(torch::optim::AdamW& opt, double grad_scale) {
       }
       auto& st = static_cast<torch::optim::AdamWParamState&>(*it->second);
       st.step(st.step() + 1);
-      const double bc1 = 1.0 - std::pow(beta1, double(st.step()));
-      const double bc2 = 1.0 - std::pow(beta2, double(st.step()));
-      const double step_size = lr / bc1;
-      torch::Tensor g = p.grad();
-      torch::Tensor m = st.exp_avg(), v = st.exp_avg_sq();
-      const bool fused = p.device().is_cpu() && p.scalar_type() == torch::kFloat &&
-                         g.scalar_type() == torch::kFloat && p.is_contiguous() &&
-                         g.is_contiguous() && m.is_contiguous() && v.is_contiguous();
-      if (fused) {
-        float* pp = p.data_ptr<float>();
-        const float* gp = g.data_ptr<float>();
-        float* mp = m.data_ptr<float>();
-        float* vp = v.data_ptr<float>();
-        // Scalars rounded to float from double, as torch passes doubles (1 − β included)
-        // to its float kernels; the bias-correction divide is torch's x · (1/scalar).
-        AdamWScalars s;
-        s.decay_keep = float(1.0 - lr * wd);
-        s.grad_scale = float(grad_scale);
-        s.beta1 = float(beta1), s.one_minus_beta1 = float(1.0 - beta1);
-        s.beta2 = float(beta2), s.one_minus_beta2 = float(1.0 - beta2);
-        s.inv_sqrt_bias_correction2 = 1.0f / float(std::sqrt(bc2));
-        s.eps = float(eps);
-        s.neg_step_size = float(-step_size);
-        at::parallel_for(0, p.numel(), 1 << 15, [&](std::int64_t a, std::int64_t b) {
-          adamw_update(pp + a, gp + a, mp + a, vp + a, b - a, s);
-        });
-      } else {
-        if (grad_scale != 1.0) g = g * grad_scale;
-        if (wd != 0) p.mul_(1 - lr * wd);
-        m.mul_(beta1).add_(g, 1 - beta1);
-        v.mul_(beta2).addcmul_(g, g, 1 - beta2);
-        auto denom = (v.sqrt() / std::sqrt(bc2)).add_(eps);
-        p.addcdiv_(m, denom, -step_size);
+      items.push_back({p, p.grad(), st.exp_avg(), st.exp_avg_sq(), st.step()});
+    }
+    std::vector<std::pair<torch::Device, std::vector<const AdamWItem*>>> fused;  // by device
+    for (const auto& it : items) {
+      switch (kernel_for(it, kernel)) {
+        case AdamWKernel::hand: hand_update(it, c, grad_scale); break;
+        case AdamWKernel::automatic: torch_ops_update(it, c, grad_scale); break;
+        case AdamWKernel::torch_fused: {
+          auto d = std::find_if(fused.begin(), fused.end(),
+                                [&](const auto& kv) { return kv.first == it.p.device(); });
+          if (d == fused.end()) d = fused.insert(fused.end(), {it.p.device(), {}});
+          d->second.push_back(&it);
+          break;
+        }
       }
     }
+    for (const auto& kv : fused) torch_fused_update(kv.second, c, grad_scale);
   }
 }
 

@@ -56,13 +56,24 @@ GradClip gradient_clip(const std::vector<torch::Tensor>& params, double max_norm
 // gradients instead of adding into zero-filled ones, which saves a pass over all of them.
 void drop_gradients(const std::vector<torch::Tensor>& params);
 
+// Which implementation of the AdamW update runs:
+//   automatic    CUDA tensors → torch_fused where the build has it; contiguous fp32 CPU
+//                tensors → hand; anything else → the formula as torch ops
+//   hand         this project's one-pass CPU kernel (train/adamw_kernel.h)
+//   torch_fused  torch's multi-tensor at::_fused_adamw_ (LibTorch ≥ 2.4 on CPU, 2.x on
+//                CUDA): one launch per group instead of ~8 kernels per tensor. On a build
+//                without it, asking for it is an std::invalid_argument.
+enum class AdamWKernel { automatic, hand, torch_fused };
+bool torch_fused_adamw_available(const torch::Device& device);
+
 // One AdamW step, the formula of torch::optim::AdamW::step() in LibTorch 1.13 (decoupled
 // decay p·(1 − lr·wd), bias-corrected moments, eps added after the bias-corrected sqrt) on the
 // optimizer's own state (same keys and tensors, so checkpoints and resumption are unchanged),
 // applied to grad·grad_scale (the clip factor). For contiguous fp32 CPU tensors the update
 // is one fused, threaded pass over p, g, m, v (torch runs ~9 separate element-wise passes;
-// AdamW was 0.8 s of the paper model's 5 s bf16 step, bench/README.md); any other tensor
-// (CUDA, other dtypes) takes the same formula as torch ops. amsgrad is not supported.
-void adamw_step(torch::optim::AdamW& opt, double grad_scale = 1.0);
+// AdamW was 0.8 s of the paper model's 5 s bf16 step, bench/README.md); on CUDA it is torch's
+// fused multi-tensor kernel. amsgrad is not supported.
+void adamw_step(torch::optim::AdamW& opt, double grad_scale = 1.0,
+                AdamWKernel kernel = AdamWKernel::automatic);
 
 }  // namespace cgdmer

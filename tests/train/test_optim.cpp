@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "model/compat.h"
 #include "train/optim.h"
 
 using namespace cgdmer;
@@ -133,6 +134,56 @@ TEST(AdamW, FusedStepSkipsParametersWithoutGradient) {
   EXPECT_EQ(opt->state().size(), 1u);
   drop_gradients(m.parameters());
   EXPECT_FALSE(m.norm->weight.grad().defined());
+}
+
+// torch's multi-tensor at::_fused_adamw_ (what runs on CUDA) against the hand CPU kernel, on
+// the CPU where LibTorch has it (2.4+): the same formula, so the same parameters and moments
+// within float rounding (1e-6 rel + 1e-7 abs, as above). Clip factors that are not 1 (torch's
+// grad_scale divides, so the factor goes in inverted), and a parameter that misses a step's
+// gradient so that the group holds two step counts (two calls, one per count).
+TEST(AdamW, TorchFusedKernelMatchesHandKernel) {
+  torch::manual_seed(5);
+  Toy a, b;
+  {
+    torch::NoGradGuard ng;
+    auto pa = a.parameters(), pb = b.parameters();
+    for (size_t i = 0; i < pa.size(); ++i) pb[i].copy_(pa[i]);
+  }
+  auto oa = make_adamw(a, 1e-2, 0.05), ob = make_adamw(b, 1e-2, 0.05);
+  auto pa = a.parameters(), pb = b.parameters();
+  if (!torch_fused_adamw_available(torch::kCPU)) {
+    for (size_t i = 0; i < pa.size(); ++i) pa[i].mutable_grad() = torch::ones_like(pa[i]);
+    EXPECT_THROW(adamw_step(*oa, 1.0, AdamWKernel::torch_fused), std::invalid_argument);
+    return;  // this LibTorch (< 2.4) has no CPU fused AdamW: the refusal is what is tested
+  }
+  for (int step = 0; step < 4; ++step) {
+    const double scale = step % 2 ? 0.5 : 0.8;
+    for (size_t i = 0; i < pa.size(); ++i) {
+      if (step == 1 && i == 0) {  // parameter 0 gets no gradient this step
+        pa[i].mutable_grad() = torch::Tensor();
+        pb[i].mutable_grad() = torch::Tensor();
+        continue;
+      }
+      auto g = torch::randn_like(pa[i]);
+      pa[i].mutable_grad() = g.clone();
+      pb[i].mutable_grad() = g.clone();
+    }
+    adamw_step(*oa, scale, AdamWKernel::hand);
+    adamw_step(*ob, scale, AdamWKernel::torch_fused);
+  }
+  for (size_t i = 0; i < pa.size(); ++i)
+    EXPECT_TRUE(torch::allclose(pa[i], pb[i], 1e-6, 1e-7))
+        << "parameter " << i << ": max |diff| " << (pa[i] - pb[i]).abs().max().item<double>();
+  for (size_t i = 0; i < pa.size(); ++i) {
+    auto& sa = static_cast<torch::optim::AdamWParamState&>(
+        *oa->state().at(optimizer_state_key(pa[i])));
+    auto& sb = static_cast<torch::optim::AdamWParamState&>(
+        *ob->state().at(optimizer_state_key(pb[i])));
+    EXPECT_EQ(sa.step(), i == 0 ? 3 : 4);
+    EXPECT_EQ(sb.step(), sa.step());
+    EXPECT_TRUE(torch::allclose(sa.exp_avg(), sb.exp_avg(), 1e-6, 1e-7)) << i;
+    EXPECT_TRUE(torch::allclose(sa.exp_avg_sq(), sb.exp_avg_sq(), 1e-6, 1e-9)) << i;
+  }
 }
 
 TEST(Clip, FactorWithoutTouchingGradients) {
