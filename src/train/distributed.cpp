@@ -1,10 +1,11 @@
-// c10d wrapper: TCPStore rendezvous + Gloo (or NCCL) process group, bucketed gradient
-// averaging, gather-with-local-gradient, metric reduction. See distributed.h.
+// c10d wrapper: TCPStore rendezvous + Gloo (or NCCL) process group, asynchronous all-reduce
+// (for the gradient buckets), gather-with-local-gradient, metric reduction. See distributed.h.
 #include "train/distributed.h"
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
@@ -26,16 +27,46 @@ using PgBase = c10d::Backend;
 using PgBase = c10d::ProcessGroup;
 #endif
 
+// Backend::abort()/shutdown(): tear NCCL communicators down instead of leaving them to hang.
+#define CGDMER_PG_SHUTDOWN \
+  (TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4))
+
 struct Distributed::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<PgBase> pg;
   std::chrono::milliseconds timeout{300000};
+  bool failed = false;
+
+  // After a failed collective the group is unusable (NCCL: possibly wedged on the GPU):
+  // abort it so that no later call or the destructor blocks on it.
+  void abort_group() {
+    if (failed || !pg) return;
+    failed = true;
+#if CGDMER_PG_SHUTDOWN
+    try {
+      pg->abort();
+    } catch (...) {  // already failing: the first error is the one to report
+    }
+#endif
+  }
+
+  c10::intrusive_ptr<c10d::Work> start(const std::function<c10::intrusive_ptr<c10d::Work>()>& f,
+                                       const char* what) {
+    try {
+      return f();
+    } catch (const std::exception& e) {
+      abort_group();
+      throw Error(std::string("distributed ") + what + " could not start: " + e.what(),
+                  "a peer process may have died; check the other ranks' output");
+    }
+  }
 
   void wait(const c10::intrusive_ptr<c10d::Work>& work, const char* what) {
     const auto t0 = std::chrono::steady_clock::now();
     try {
       work->wait(timeout);
     } catch (const std::exception& e) {
+      abort_group();
       // Say which it was: a lost connection fails at once, a silent peer at the timeout.
       const double waited =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -99,7 +130,18 @@ Distributed::Distributed(const DistOptions& opt) : opt_(opt), impl_(std::make_un
   }
 }
 
-Distributed::~Distributed() = default;
+// A clean end: NCCL's communicators are shut down explicitly (destroying a live one can hang
+// or warn at exit); a group that failed was aborted already.
+Distributed::~Distributed() {
+#if CGDMER_PG_SHUTDOWN
+  if (impl_ && impl_->pg && !impl_->failed) {
+    try {
+      impl_->pg->shutdown();
+    } catch (...) {  // a destructor must not throw; the run's result is already decided
+    }
+  }
+#endif
+}
 
 void Distributed::broadcast(std::vector<torch::Tensor> tensors) {
   if (world_size() == 1 || tensors.empty()) return;
@@ -137,43 +179,11 @@ void Distributed::broadcast_module(torch::nn::Module& module) {
   broadcast(ts);
 }
 
-void Distributed::allreduce_gradients(const std::vector<torch::Tensor>& params,
-                                      std::size_t bucket_bytes) {
-  if (world_size() == 1) return;
-  torch::NoGradGuard ng;
-  std::vector<torch::Tensor> bucket;
-  std::size_t bytes = 0;
-  const double inv = 1.0 / world_size();
-  auto flush = [&] {
-    if (bucket.empty()) return;
-    std::vector<torch::Tensor> flats;
-    for (auto& g : bucket) flats.push_back(g.reshape({-1}));
-    std::vector<torch::Tensor> flat{torch::cat(flats)};
-    impl_->wait(impl_->pg->allreduce(flat), "gradient all-reduce");
-    flat[0].mul_(inv);
-    std::int64_t off = 0;
-    for (auto& g : bucket) {
-      g.copy_(flat[0].narrow(0, off, g.numel()).view_as(g));
-      off += g.numel();
-    }
-    bucket.clear();
-    bytes = 0;
-  };
-  // Every rank sees the same params in the same order; a param whose grad is undefined on
-  // one rank but not another would desynchronise buckets, so undefined grads become zeros.
-  for (const auto& p : params) {
-    if (!p.requires_grad()) continue;
-    auto g = p.mutable_grad();
-    if (!g.defined()) {
-      p.mutable_grad() = torch::zeros_like(p);
-      g = p.mutable_grad();
-    }
-    if (!bucket.empty() && bucket.back().scalar_type() != g.scalar_type()) flush();
-    bucket.push_back(g);
-    bytes += std::size_t(g.numel()) * g.element_size();
-    if (bytes >= bucket_bytes) flush();
-  }
-  flush();
+std::function<void()> Distributed::start_allreduce(torch::Tensor flat, const char* what) {
+  if (world_size() == 1) return [] {};
+  std::vector<torch::Tensor> v{std::move(flat)};
+  auto work = impl_->start([&] { return impl_->pg->allreduce(v); }, what);
+  return [this, work, what] { impl_->wait(work, what); };
 }
 
 namespace {

@@ -1,11 +1,13 @@
 // Data parallelism over torch's c10d process groups (LibTorch has no C++ DDP): rendezvous
 // through a TCPStore, Gloo on CPU (NCCL on CUDA builds that have it), parameters broadcast
-// from rank 0, gradients averaged with a bucketed all-reduce after backward(), embeddings
-// gathered for the contrastive losses, and metric sums/counts reduced (never means).
+// from rank 0, asynchronous all-reduces for gradient buckets (train/gradient_reducer.h
+// overlaps them with backward), embeddings gathered for the contrastive losses, and metric
+// sums/counts reduced (never means).
 // With world_size 1 no process group is created and every call is a cheap identity.
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,16 +43,17 @@ class Distributed {
   void broadcast_module(torch::nn::Module& module);
   void broadcast(std::vector<torch::Tensor> tensors);  // in place, from rank 0
 
-  // Averages .grad() of `params` over ranks in flattened buckets of ~bucket_bytes
-  // (one collective per bucket instead of one per tensor). Params without grad are skipped.
-  void allreduce_gradients(const std::vector<torch::Tensor>& params,
-                           std::size_t bucket_bytes = 25u << 20);
-
   // (B_local, ...) → (B_local·world, ...) in rank order. Autograd: the gradient of the
   // local slice flows back to `x`, scaled by world_size so that, after gradient averaging,
   // it equals the gradient of one process holding the whole batch (all ranks compute the
   // identical loss on the identical gathered tensor). Every rank must use the same B_local.
   torch::Tensor all_gather_with_local_grad(const torch::Tensor& x);
+
+  // Starts an in-place sum of `flat` over ranks and returns at once; the returned callable
+  // waits for it (a failure or the collective timeout → cgdmer::Error naming `what`). With
+  // world_size 1 nothing is started. Every rank must start the same collectives in the same
+  // order.
+  std::function<void()> start_allreduce(torch::Tensor flat, const char* what);
 
   // Element-wise sum over ranks (metric sums and counts).
   std::vector<double> allreduce_sum(std::vector<double> values);

@@ -22,9 +22,12 @@
 #include "model/cgdmer_model.h"
 #include "model/checkpoint_file.h"
 #include "model/compat.h"
+#include "model/gpu.h"
 #include "model/model_summary.h"
+#include "train/batch_prefetcher.h"
 #include "train/checkpoint.h"
 #include "train/collate.h"
+#include "train/gradient_reducer.h"
 #include "train/optim.h"
 #include "train/run_folder.h"
 #include "train/step_stats.h"
@@ -303,31 +306,33 @@ struct StepContext {
 };
 
 // Forward and backward over train.grad_accum micro-batches; gradients accumulate in .grad().
+// With several ranks, the last micro-batch's backward overlaps the gradient all-reduce
+// (`reducer`, finished by the caller).
 // `diagnostics` (non-null on diagnostic steps) receives each loss term's gradient norm at the
 // encoders, taken from the first micro-batch.
-StepStats accumulate_gradients(Trainer& t, Loader& loader, const StepContext& c,
-                               nlohmann::json* diagnostics) {
+StepStats accumulate_gradients(Trainer& t, BatchPrefetcher& batches, const StepContext& c,
+                               GradientReducer* reducer, nlohmann::json* diagnostics) {
   const int accum = c.cfg.train.grad_accum;
   StepStats stats;
   for (int micro = 0; micro < accum; ++micro) {
-    Batch batch = loader.next();
-    auto in = to_device(collate(batch, c.collate, t.state.seed), c.device);
+    DeviceBatch batch = batches.take();
     ForwardOverrides ov;
-    if (c.cfg.ecg.mask_ratio > 0)
-      ov.ids_keep = sample_patch_masks(batch, c.cfg, t.state.seed).to(c.device);
+    ov.ids_keep = batch.ids_keep;
     CgDmerOutputs out;
     {
       AutocastGuard ag(c.bf16, c.device);
-      out = t.model->forward_with(in, torch::Generator(), c.gather, ov);
+      out = t.model->forward_with(batch.inputs, torch::Generator(), c.gather, ov);
     }
+    batches.read_ahead();  // CUDA: the next copy runs while this forward's kernels do
     if (c.opt.poison_loss_at && c.opt.poison_loss_at(t.state.step + 1))  // fault injection
       out.loss = out.loss * std::numeric_limits<float>::quiet_NaN();
     if (diagnostics && micro == 0) per_term_gradient_norms(t.model, out, *diagnostics);
-    stats.add_micro_batch(out, out.loss.item<double>(), batch.token_ids, 1.0 / accum);
+    stats.add_micro_batch(out, out.loss.item<double>(), batch.host.token_ids, 1.0 / accum);
+    if (reducer && micro == accum - 1) reducer->arm();  // the last backward all-reduces
     (out.loss / accum).backward();
-    t.state.epoch = batch.epoch;
+    t.state.epoch = batch.host.epoch;
   }
-  t.state.loader = loader.state();
+  t.state.loader = batches.position();
   return stats;
 }
 
@@ -447,6 +452,7 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
     return res;
   }
 
+  set_tf32(tc.tf32);
   DistOptions dopt = opt.dist;
   dopt.device = plan.device;
   Distributed dist(dopt);
@@ -460,14 +466,20 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
   if (dist.is_main()) std::fprintf(stderr, "%s", cfg.to_toml().c_str());
   CGDMER_LOG0(dist,
               "pretrain run=%s store=%s folds=%s records=%zu world=%d batch/rank=%d accum=%d "
-              "steps=%lld start=%lld precision=%s params_decay=%lld params_no_decay=%lld",
+              "steps=%lld start=%lld precision=%s tf32=%s device=%s params_decay=%lld "
+              "params_no_decay=%lld",
               plan.run_dir.c_str(), plan.data.c_str(), folds_text(plan.folds).c_str(),
               data.record.record_ids.size(), dist.world_size(), tc.batch_size, tc.grad_accum,
               (long long)sched.total, (long long)t.state.step, res.bf16 ? "bf16" : "fp32",
+              tc.tf32 ? "on" : "off",
+              plan.device.is_cuda() ? cuda_device_description(plan.device).c_str() : "cpu",
               (long long)t.split.decay_numel, (long long)t.split.no_decay_numel);
 
   const StepContext ctx{cfg, opt, copt, plan.device, res.bf16, dist,
                         [&](const torch::Tensor& x) { return dist.all_gather_with_local_grad(x); }};
+  BatchPrefetcher batches(loader, cfg, copt, t.state.seed, plan.device);
+  std::unique_ptr<GradientReducer> reducer;
+  if (dist.world_size() > 1) reducer = std::make_unique<GradientReducer>(dist, t.params);
   const double pairs_per_step = double(tc.batch_size) * tc.grad_accum * dist.world_size();
   Progress progress("pretrain", sched.total - t.state.step, "steps");
   double wait_prev = loader.wait_seconds(), pairs_done = 0, train_s = 0;
@@ -482,8 +494,9 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
 
     nlohmann::json grad_norms = nlohmann::json::object();
     const bool diagnose = step == 1 || every(step, tc.diagnose_every);
-    StepStats stats = accumulate_gradients(t, loader, ctx, diagnose ? &grad_norms : nullptr);
-    dist.allreduce_gradients(t.params);
+    StepStats stats =
+        accumulate_gradients(t, batches, ctx, reducer.get(), diagnose ? &grad_norms : nullptr);
+    if (reducer) reducer->finish();
     stats = StepStats::unpack(dist.allreduce_sum(stats.pack()));
     const double grad_norm = clip_and_update(t, stats, tc, dist);
     t.state.step = step;
@@ -498,6 +511,8 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
       auto line = step_line(t, stats, sched.at(step - 1), grad_norm, dt, pairs_per_step,
                             loader.wait_seconds() - wait_prev, dist.world_size());
       line.update(grad_norms);
+      if (plan.device.is_cuda())  // torch's caching allocator, this rank's GPU
+        line["cuda_peak_gib"] = double(cuda_peak_allocated_bytes(plan.device)) / double(1ull << 30);
       folder.log(line);
       wait_prev = loader.wait_seconds();
     }
