@@ -81,9 +81,24 @@ if [ $MODE = cpu ]; then
 fi
 
 # ---- 3. paper preset throughput and peak memory --------------------------------------------
+# The embedded sample holds the 100 Hz records only: read them as a folder, resampled to the
+# paper's 500 Hz × 10 s, with their reports from ptbxl_database.csv as the labels CSV (a
+# labels CSV without any label column gives a store that `prepare` writes but cannot reopen:
+# "unknown label set labels", a bug left for later).
 STORE=$LOG/store_500hz
-"$BUILD"/cgdmer prepare --dataset ptbxl --src data/sample/ptbxl --out "$STORE" --rate 500 \
-  --seconds 10 --quiet >"$LOG/prepare.log" 2>&1 || { tail -20 "$LOG/prepare.log"; exit 1; }
+"$PY" - data/sample/ptbxl/ptbxl_database.csv "$LOG/reports.csv" <<'PY'
+import csv, sys
+rows = csv.DictReader(open(sys.argv[1], newline="", encoding="utf-8"))
+with open(sys.argv[2], "w", newline="", encoding="utf-8") as f:
+    w = csv.writer(f)
+    w.writerow(["id", "report", "NORM"])  # one label column: a store needs one (see note)
+    for r in rows:
+        w.writerow([f"{int(float(r['ecg_id'])):05d}_lr", r["report"], int("'NORM'" in r["scp_codes"])])
+PY
+"$BUILD"/cgdmer prepare --dataset folder --src data/sample/ptbxl/records100 \
+  --labels "$LOG/reports.csv" --out "$STORE" --rate 500 --seconds 10 --quiet \
+  >"$LOG/prepare.log" 2>&1 || { tail -20 "$LOG/prepare.log"; exit 1; }
+tail -1 "$LOG/prepare.log"
 if [ $MODE = gpu ]; then BATCHES="512 256 128 64 32"; DEVICE=cuda; STEPS=8; PREC=bf16
 else BATCHES="2"; DEVICE=cpu; STEPS=2; PREC=fp32; fi
 : >"$LOG/throughput.txt"
@@ -116,6 +131,8 @@ def gtest(name):
     tests = {}
     for s in j.get("testsuites", []):
         for t in s.get("testsuite", []):
+            if t.get("status") == "NOTRUN":  # the disabled worker bodies of 2-process tests
+                continue
             fails = [f.get("failure", "")[:400] for f in t.get("failures", [])]
             tests[s["name"] + "." + t["name"]] = {"passed": not fails, "failures": fails}
     return {"exit": rc, "tests": tests}
