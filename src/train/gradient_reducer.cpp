@@ -45,10 +45,11 @@ void GradientReducer::build_buckets(const std::vector<std::size_t>& order) {
     numel += p.numel();
     bytes += std::size_t(p.numel()) * p.element_size();
   }
+  // A bucket's size is where its last member ends.
   for (auto& b : buckets_) {
-    std::int64_t n = 0;
-    for (auto m : b.members) n += params_[m].numel();
-    b.flat = torch::zeros({n}, params_[b.members.front()].options().requires_grad(false));
+    const std::size_t last = b.members.back();
+    b.flat = torch::zeros({offset_of_[last] + params_[last].numel()},
+                          params_[last].options().requires_grad(false));
   }
 }
 
@@ -65,10 +66,9 @@ void GradientReducer::rebuild_in_arrival_order() {
   auto t = torch::tensor(order, torch::kInt64);
   if (params_.front().device().is_cuda()) t = t.to(params_.front().device());
   dist_.broadcast({t});
-  t = t.cpu();
-  std::vector<std::size_t> agreed;
-  for (std::int64_t k = 0; k < t.numel(); ++k) agreed.push_back(std::size_t(t[k].item<std::int64_t>()));
-  build_buckets(agreed);
+  t = t.cpu().contiguous();
+  const std::int64_t* p = t.data_ptr<std::int64_t>();
+  build_buckets(std::vector<std::size_t>(p, p + t.numel()));
 }
 
 GradientReducer::~GradientReducer() {

@@ -40,6 +40,13 @@ struct Toy : torch::nn::Module {
   torch::nn::Embedding tok_embed{nullptr};
   torch::Tensor logit_scale;
 };
+
+// b takes a's values (two Toys are initialised differently).
+void copy_parameters(Toy& a, Toy& b) {
+  torch::NoGradGuard ng;
+  auto pa = a.parameters(), pb = b.parameters();
+  for (size_t i = 0; i < pa.size(); ++i) pb[i].copy_(pa[i]);
+}
 }  // namespace
 
 TEST(AdamW, GroupsSplitByNameAndShape) {
@@ -88,11 +95,7 @@ TEST(Clip, NormSpansAllTensorsAndNonFiniteNeverScales) {
 TEST(AdamW, FusedStepMatchesTorchAdamW) {
   torch::manual_seed(3);
   Toy a, b;
-  {
-    torch::NoGradGuard ng;
-    auto pa = a.parameters(), pb = b.parameters();
-    for (size_t i = 0; i < pa.size(); ++i) pb[i].copy_(pa[i]);
-  }
+  copy_parameters(a, b);
   auto oa = make_adamw(a, 1e-2, 0.05), ob = make_adamw(b, 1e-2, 0.05);
   auto pa = a.parameters(), pb = b.parameters();
   for (int step = 0; step < 5; ++step) {
@@ -144,11 +147,7 @@ TEST(AdamW, FusedStepSkipsParametersWithoutGradient) {
 TEST(AdamW, TorchFusedKernelMatchesHandKernel) {
   torch::manual_seed(5);
   Toy a, b;
-  {
-    torch::NoGradGuard ng;
-    auto pa = a.parameters(), pb = b.parameters();
-    for (size_t i = 0; i < pa.size(); ++i) pb[i].copy_(pa[i]);
-  }
+  copy_parameters(a, b);
   auto oa = make_adamw(a, 1e-2, 0.05), ob = make_adamw(b, 1e-2, 0.05);
   auto pa = a.parameters(), pb = b.parameters();
   if (!torch_fused_adamw_available(torch::kCPU)) {
