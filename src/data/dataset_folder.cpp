@@ -89,7 +89,9 @@ DatasetPlan plan_folder(const PrepareOptions& o) {
     auto r = rows.find(it.id);
     if (r != rows.end()) {
       set_report(it, r->second.raw_report);
-      it.labels["labels"] = r->second.labels;
+      // A CSV of ids and reports only has no label set to fill (the store would name one it
+      // does not declare, and could not be reopened).
+      if (plan.label_sets.count("labels")) it.labels["labels"] = r->second.labels;
     }
     plan.items.push_back(std::move(it));
   }

@@ -297,6 +297,28 @@ TEST(Prepare, OtherAdaptersOnTheSample) {
   fs::remove_all(out);
 }
 
+// A labels CSV of only ids and reports: reports, and no label set (this store could not be
+// reopened before: "unknown label set labels").
+TEST(Prepare, FolderWithAReportOnlyCsvHasReportsAndNoLabelSet) {
+  const std::string src = cgdmer::testing::temp_dir("report_only_src");
+  const std::string out = cgdmer::testing::temp_dir("report_only_out");
+  for (const char* ext : {".hea", ".dat"})
+    fs::copy_file(kSample + "/ptbxl/records100/00000/00001_lr" + ext, src + "/00001_lr" + ext);
+  const std::string csv = out + "_reports.csv";
+  std::ofstream(csv) << "id,report\n00001_lr,sinus rhythm. normal ecg\n";
+  PrepareOptions o = ptbxl_options(src, out);
+  o.dataset = "folder";
+  o.labels_csv = csv;
+  o.rate = 100;
+  EXPECT_EQ(prepare_dataset(o).records_written, 1);
+  const ShardStore st = ShardStore::open(out);
+  EXPECT_EQ(st.report(0), "sinus rhythm. normal ecg.");
+  EXPECT_TRUE(st.info().label_sets.empty());
+  fs::remove(csv);
+  fs::remove_all(src);
+  fs::remove_all(out);
+}
+
 TEST(Prepare, BadOptionsAreConfigErrors) {
   PrepareOptions o = ptbxl_options(kSample + "/ptbxl", cgdmer::testing::temp_dir("prepopt"));
   o.dataset = "nope";
