@@ -108,7 +108,11 @@ RegisterCommand reg{
        auto f = std::make_shared<Flags>();
        app.add_option("--config", f->o.config, "preset name (tiny, paper, variant1..4) or TOML file")
            ->capture_default_str();
-       app.add_option("--data", f->o.data, "training shard store (from `cgdmer prepare`)");
+       app.add_option("--data", f->o.data,
+                      "training shard store(s) from `cgdmer prepare`, e.g. --data ptbxl ludb (or comma-separated); "
+                      "--folds select within each store that has folds, a store without folds (LUDB) is trained on whole")
+           ->delimiter(',')
+           ->expected(1, -1);
        app.add_option("--val", f->o.val, "validation shard store (best-checkpoint selection)");
        app.add_option("--folds", f->o.folds, "train on these strat_folds only, e.g. --folds 1 2 3")
            ->expected(0, -1);

@@ -43,7 +43,8 @@ std::vector<std::int64_t> epoch_permutation(std::int64_t n, std::uint64_t seed, 
 }  // namespace
 
 struct Loader::Impl {
-  const ShardStore* store;
+  explicit Impl(StoreSet s) : set(std::move(s)) {}
+  const StoreSet set;
   LoaderOptions opt;
   std::vector<std::int64_t> pool;  // candidate store indices (subset or all)
   std::int64_t per_rank = 0;       // records per rank per epoch
@@ -85,8 +86,8 @@ struct Loader::Impl {
     Batch b;
     b.epoch = seq / bpe;
     b.index_in_epoch = seq % bpe;
-    b.n_leads = store->info().n_leads;
-    b.n_samples = store->info().n_samples;
+    b.n_leads = set.n_leads();
+    b.n_samples = set.n_samples();
     const int B = opt.batch_size;
     b.records.resize(std::size_t(B));
     b.signal.resize(std::size_t(B) * values);
@@ -97,8 +98,8 @@ struct Loader::Impl {
       const std::int64_t pos = pos_in_rank * opt.world_size + opt.rank;
       const std::int64_t rec = order[std::size_t(pos)];
       b.records[std::size_t(k)] = rec;
-      store->read_signal(rec, b.signal.data() + std::size_t(k) * values);
-      b.token_ids[std::size_t(k)] = store->token_ids(rec);
+      set.read_signal(rec, b.signal.data() + std::size_t(k) * values);
+      b.token_ids[std::size_t(k)] = set.token_ids(rec);
     }
     return b;
   }
@@ -131,9 +132,12 @@ struct Loader::Impl {
 };
 
 Loader::Loader(const ShardStore& store, LoaderOptions opt, LoaderState start)
-    : impl_(std::make_unique<Impl>()) {
+    : Loader(StoreSet({&store}), std::move(opt), start) {}
+
+Loader::Loader(const StoreSet& stores, LoaderOptions opt, LoaderState start)
+    : impl_(std::make_unique<Impl>(stores)) {
   Impl& s = *impl_;
-  s.store = &store;
+  const StoreSet& store = s.set;
   s.opt = opt;
   if (opt.batch_size <= 0) throw ConfigError("loader: batch_size must be positive");
   if (opt.world_size <= 0 || opt.rank < 0 || opt.rank >= opt.world_size)
@@ -154,12 +158,12 @@ Loader::Loader(const ShardStore& store, LoaderOptions opt, LoaderState start)
   if (s.bpe == 0)
     throw ConfigError("loader: " + std::to_string(s.pool.size()) + " records over " +
                       std::to_string(opt.world_size) + " rank(s) cannot fill one batch of " +
-                      std::to_string(opt.batch_size) + " (" + store.dir() + ")");
+                      std::to_string(opt.batch_size) + " (" + store.describe() + ")");
   if (start.epoch < 0 || start.next_batch < 0 || start.next_batch > s.bpe)
     throw ConfigError("loader: resume position (epoch " + std::to_string(start.epoch) + ", batch " +
                       std::to_string(start.next_batch) + ") outside an epoch of " +
                       std::to_string(s.bpe) + " batches");
-  s.values = std::size_t(store.info().n_leads) * std::size_t(store.info().n_samples);
+  s.values = std::size_t(store.n_leads()) * std::size_t(store.n_samples());
   s.opt.prefetch = std::max(1, opt.prefetch);
   s.start_seq = start.epoch * s.bpe + start.next_batch;
   s.next_claim = s.next_out = s.start_seq;

@@ -19,19 +19,24 @@ void refuse_pretraining_overlap(const CheckpointMeta& meta, const std::string& m
                  "earlier cgdmer); {} are not checked against them", model, what);
     return;
   }
-  if (store.info().dataset != pre.dataset) return;
-  const std::set<std::string> seen(pre.record_ids.begin(), pre.record_ids.end());
+  const std::string& dataset = store.info().dataset;
+  const auto ids = pre.record_ids_of(dataset);
+  if (ids.empty()) return;
+  const std::set<std::string> seen(ids.begin(), ids.end());
   std::vector<std::string> overlap;
   for (auto r : rows)
     if (seen.count(store.record_id(r))) overlap.push_back(store.record_id(r));
   if (overlap.empty()) return;
+  std::string stores;  // the run's stores of this dataset
+  for (const auto& s : pre.stores)
+    if (s.dataset == dataset) stores += (stores.empty() ? "" : " + ") + s.store;
   std::string folds = pre.folds.empty() ? "all" : "";
   for (int f : pre.folds) folds += (folds.empty() ? "" : " ") + std::to_string(f);
   std::string ex;
   for (std::size_t k = 0; k < std::min<std::size_t>(5, overlap.size()); ++k) ex += (k ? ", " : "") + overlap[k];
   const std::string msg = std::to_string(overlap.size()) + " of the " + std::to_string(rows.size()) + " " +
                           what + " (" + store.dir() + ") were used to pretrain " + model + " (" +
-                          pre.store + ", folds " + folds + "), e.g. record " + ex;
+                          stores + ", folds " + folds + "), e.g. record " + ex;
   if (!allow)
     throw ConfigError(command + ": " + msg,
                       "test on a fold the model never trained on (--test-fold), or pass "

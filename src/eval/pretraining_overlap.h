@@ -1,7 +1,8 @@
 // The leakage guard shared by `evaluate` and `finetune`: a checkpoint records the records it
 // was pretrained on (model/checkpoint_file.h TrainingData), and a test split that holds one of
 // them is refused, with an error that names the overlap; an explicit flag turns the refusal
-// into a warning. Records match by the store's dataset name and record id.
+// into a warning. Records match by the store's dataset name and record id, over every store
+// of that dataset the model was trained on.
 #pragma once
 
 #include <cstdint>

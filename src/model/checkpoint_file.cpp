@@ -154,28 +154,48 @@ std::string recomputed_model_hash(const CheckpointMeta& m, const std::string& pa
 
 }  // namespace
 
+std::vector<std::string> TrainingData::record_ids_of(const std::string& dataset) const {
+  std::vector<std::string> ids;
+  for (const auto& s : stores)
+    if (s.dataset == dataset) ids.insert(ids.end(), s.record_ids.begin(), s.record_ids.end());
+  return ids;
+}
+
 nlohmann::json to_json(const TrainingData& d) {
-  return {{"store", d.store},
-          {"dataset", d.dataset},
-          {"preprocessing_hash", d.preprocessing_hash},
+  nlohmann::json stores = nlohmann::json::array();
+  for (const auto& s : d.stores)
+    stores.push_back({{"store", s.store},
+                      {"dataset", s.dataset},
+                      {"preprocessing_hash", s.preprocessing_hash},
+                      {"store_records", s.store_records},
+                      {"record_ids", s.record_ids}});
+  return {{"stores", stores},
           {"preprocessing_settings", d.preprocessing_settings},
-          {"store_records", d.store_records},
           {"folds", d.folds},
-          {"record_ids", d.record_ids},
           {"val_store", d.val_store},
           {"val_folds", d.val_folds}};
 }
 
 TrainingData training_data_from_json(const nlohmann::json& j, const std::string& path) {
   TrainingData d;
+  const auto store_of = [](const nlohmann::json& s) {
+    TrainingStore t;
+    t.store = s.at("store");
+    t.dataset = s.at("dataset");
+    t.preprocessing_hash = s.at("preprocessing_hash");
+    t.store_records = s.at("store_records");
+    t.record_ids = s.at("record_ids").get<std::vector<std::string>>();
+    return t;
+  };
   try {
-    d.store = j.at("store");
-    d.dataset = j.at("dataset");
-    d.preprocessing_hash = j.at("preprocessing_hash");
+    if (j.contains("stores")) {
+      for (const auto& s : j.at("stores")) d.stores.push_back(store_of(s));
+      if (d.stores.empty()) throw FormatError(path, "recorded training data names no store");
+    } else {
+      d.stores.push_back(store_of(j));  // one store, written before 2026-12-07
+    }
     d.preprocessing_settings = j.value("preprocessing_settings", "");
-    d.store_records = j.at("store_records");
     d.folds = j.at("folds").get<std::vector<int>>();
-    d.record_ids = j.at("record_ids").get<std::vector<std::string>>();
     d.val_store = j.value("val_store", "");
     d.val_folds = j.value("val_folds", std::vector<int>{});
   } catch (const nlohmann::json::exception& e) {

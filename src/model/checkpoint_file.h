@@ -56,22 +56,31 @@ struct CheckpointMeta {
   nlohmann::json classifier;
 };
 
+// One store a run pretrains on, and the records the loader can draw from it.
+struct TrainingStore {
+  std::string store;                   // path as given to --data
+  std::string dataset;                 // store's dataset name ("ptbxl", "ludb", ...)
+  std::string preprocessing_hash;
+  std::int64_t store_records = 0;
+  std::vector<std::string> record_ids; // the records trained on (store record ids)
+};
+
 // The pretraining data of a run, recorded in its checkpoints so that a resume cannot drift
 // onto other records and evaluation can refuse test records that pretraining saw: the
-// store, the folds drawn from it (empty = all) and the records (store record ids) that the
-// loader can hand out.
+// stores (one per --data, in order), the folds drawn from them and the records trained on.
+// A fine-tuned model adds its fine-tuning records as one more store.
 struct TrainingData {
-  std::string store;                   // path as given to --data
-  std::string dataset;                 // store's dataset name ("ptbxl", "mimic", ...)
-  std::string preprocessing_hash;
-  // The store's preprocessing settings text: the model's preprocessing contract
+  std::vector<TrainingStore> stores;
+  // The stores' common preprocessing settings text: the model's preprocessing contract
   // (data/preprocess_contract.h); "" in checkpoints written before cgdmer recorded it.
   std::string preprocessing_settings;
-  std::int64_t store_records = 0;
-  std::vector<int> folds;              // empty = every record
-  std::vector<std::string> record_ids; // the records trained on
+  std::vector<int> folds;              // requested folds (empty = every record); a store
+                                       // whose records carry no fold (LUDB) is taken whole
   std::string val_store;               // "" = none
   std::vector<int> val_folds;
+
+  // Every record id of `dataset` the model trained on, over all its stores of that dataset.
+  std::vector<std::string> record_ids_of(const std::string& dataset) const;
 };
 
 nlohmann::json to_json(const TrainingData& d);

@@ -78,7 +78,7 @@ std::string pretrain_run(const AblationOptions& opt, const AblationVariant& v, s
     p.config = opt.base_config;
     p.overrides = opt.overrides;
     p.overrides.insert(p.overrides.end(), v.overrides.begin(), v.overrides.end());
-    p.data = opt.data;
+    p.data = {opt.data};
     p.folds = opt.folds;
     p.val_folds = {opt.val_fold};
     p.out = run;

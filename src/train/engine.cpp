@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <optional>
 
 #include <ATen/autocast_mode.h>  // compat.h uses at::autocast but does not include it
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 
 #include "config/config.h"
@@ -19,6 +21,7 @@
 #include "core/progress.h"
 #include "data/loader.h"
 #include "data/shard_store.h"
+#include "data/store_set.h"
 #include "model/cgdmer_model.h"
 #include "model/checkpoint_file.h"
 #include "model/compat.h"
@@ -58,6 +61,12 @@ std::string folds_text(const std::vector<int>& folds) {
   return s;
 }
 
+std::string joined(const std::vector<std::string>& v, const char* sep) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : sep) + x;
+  return s;
+}
+
 // ---- 1. The run: config, data, device and precision -------------------------------------
 
 struct RunPlan {
@@ -66,7 +75,8 @@ struct RunPlan {
   std::string resume_ckpt;                        // "" = fresh run
   std::optional<CheckpointReader> resume_reader;  // read once: config now, tensors later
   std::optional<TrainingData> recorded;           // what the resumed run trained on
-  std::string data, val;
+  std::vector<std::string> data;  // training stores
+  std::string val;
   std::vector<int> folds, val_folds;
   torch::Device device{torch::kCPU};
   Precision precision = Precision::fp32;          // resolved: fp32 or bf16
@@ -79,7 +89,10 @@ void take_recorded_data(const PretrainOptions& opt, RunPlan& p) {
     throw ConfigError(p.resume_ckpt + ": --folds " + folds_text(opt.folds) +
                           " contradicts the run, which trains on folds " + folds_text(r.folds),
                       "drop --folds to continue the run as it was, or start a new run folder");
-  p.data = opt.data.empty() ? r.store : opt.data;
+  if (opt.data.empty())
+    for (const TrainingStore& s : r.stores) p.data.push_back(s.store);
+  else
+    p.data = opt.data;
   p.folds = r.folds;
   p.val = opt.val.empty() && opt.val_folds.empty() ? r.val_store : opt.val;
   p.val_folds = opt.val_folds.empty() ? r.val_folds : opt.val_folds;
@@ -111,16 +124,21 @@ RunPlan plan_run(const PretrainOptions& opt) {
   } else {
     p.data = opt.data, p.val = opt.val, p.folds = opt.folds, p.val_folds = opt.val_folds;
     if (p.data.empty())
-      throw ConfigError(p.resume_ckpt.empty() ? "pretrain needs --data STORE"
+      throw ConfigError(p.resume_ckpt.empty() ? "pretrain needs --data STORE [STORE ...]"
                                               : p.resume_ckpt + " does not record its data "
                                                                 "(written by an earlier cgdmer)",
                         "pass --data STORE (and --folds as the run was started)");
   }
   if (!p.val.empty() || !p.val_folds.empty()) {
-    const bool same_store = p.val.empty() || p.val == p.data;
+    // --val-folds alone validate on the first --data store.
+    const bool trains_on_val_store =
+        p.val.empty() || std::find(p.data.begin(), p.data.end(), p.val) != p.data.end();
+    if (trains_on_val_store && p.val_folds.empty())
+      throw ConfigError("the validation store " + p.val + " is a training store",
+                        "validate on folds the run does not train on (--val-folds)");
     for (int f : p.val_folds)
-      if (same_store && (p.folds.empty() ||
-                         std::find(p.folds.begin(), p.folds.end(), f) != p.folds.end()))
+      if (trains_on_val_store && (p.folds.empty() ||
+                                  std::find(p.folds.begin(), p.folds.end(), f) != p.folds.end()))
         throw ConfigError("validation fold " + std::to_string(f) + " is also a training fold",
                           "validate on folds the run does not train on (--folds / --val-folds)");
   }
@@ -140,18 +158,34 @@ RunPlan plan_run(const PretrainOptions& opt) {
 // ---- 2. The data ------------------------------------------------------------------------
 
 struct RunData {
-  std::unique_ptr<ShardStore> store;
-  std::vector<std::int64_t> subset;  // training records (empty = all)
+  std::vector<ShardStore> stores;    // --data, in order (a vector's move keeps their addresses)
+  std::unique_ptr<StoreSet> set;     // the stores as one index space
+  std::vector<std::int64_t> subset;  // training records, indices of the set (empty = all)
   std::unique_ptr<ShardStore> val_store;
   std::vector<std::int64_t> val_rows;
   TrainingData record;               // written into every checkpoint
 };
 
-std::vector<std::int64_t> fold_subset(const ShardStore& store, const std::vector<int>& folds) {
+// The records of `store` in `folds`; empty = all. A training store whose records carry no
+// fold (LUDB) is taken whole, and the log says so: folds split a dataset that has them. A
+// validation store without folds is refused (it would validate on training records).
+enum class Role { training, validation };
+std::vector<std::int64_t> fold_subset(const ShardStore& store, const std::vector<int>& folds, Role role) {
   std::vector<std::int64_t> idx;
   if (folds.empty()) return idx;
-  for (std::int64_t i = 0; i < store.size(); ++i)
+  bool any_fold = false;
+  for (std::int64_t i = 0; i < store.size(); ++i) {
+    any_fold = any_fold || store.fold(i) >= 0;
     if (std::find(folds.begin(), folds.end(), store.fold(i)) != folds.end()) idx.push_back(i);
+  }
+  if (!any_fold && role == Role::validation)
+    throw ConfigError(store.dir() + ": its records carry no fold, so --val-folds cannot select from it",
+                      "validate on a store with folds, or on a store of its own (--val STORE)");
+  if (!any_fold) {
+    spdlog::info("{}: its records carry no fold; all {} are trained on", store.dir(), store.size());
+    idx.resize(std::size_t(store.size()));
+    std::iota(idx.begin(), idx.end(), std::int64_t(0));
+  }
   if (idx.empty())
     throw ConfigError(store.dir() + ": no record is in the requested folds " + folds_text(folds));
   return idx;
@@ -167,59 +201,78 @@ void check_store_fits_config(const ShardStore& store, const Config& cfg) {
                       "prepare the store at the config's rate/length or set ecg.n_samples");
 }
 
-TrainingData describe_training_data(const RunPlan& p, const ShardStore& store,
-                                    const std::vector<std::int64_t>& subset) {
-  TrainingData d;
-  d.store = p.data;
+TrainingStore describe_store(const std::string& path, const ShardStore& store,
+                             const std::vector<std::int64_t>& rows) {
+  TrainingStore d;
+  d.store = path;
   d.dataset = store.info().dataset;
   d.preprocessing_hash = store.info().preprocessing_hash;
-  d.preprocessing_settings = store.info().preprocessing_settings;
   d.store_records = store.info().n_records;
-  d.folds = p.folds;
-  if (subset.empty())
+  if (rows.empty())
     for (std::int64_t i = 0; i < store.size(); ++i) d.record_ids.push_back(store.record_id(i));
   else
-    for (auto i : subset) d.record_ids.push_back(store.record_id(i));
-  d.val_store = p.val.empty() && !p.val_folds.empty() ? p.data : p.val;
-  d.val_folds = p.val_folds;
+    for (auto i : rows) d.record_ids.push_back(store.record_id(i));
   return d;
 }
 
-// The store a resumed run is given must hold exactly the records it trained on.
+// The stores a resumed run is given must hold exactly the records it trained on.
 void check_same_training_data(const RunPlan& p, const TrainingData& now) {
-  const std::string ctx = p.resume_ckpt + ": --data " + p.data;
+  const std::string ctx = p.resume_ckpt + ": --data " + joined(p.data, " ");
   if (p.recorded) {
     const TrainingData& r = *p.recorded;
-    if (now.preprocessing_hash != r.preprocessing_hash || now.store_records != r.store_records)
-      throw ConfigError(ctx + " is not the store the run trained on (" + r.store + ": " +
-                            r.preprocessing_hash + ", " + std::to_string(r.store_records) +
-                            " records; given: " + now.preprocessing_hash + ", " +
-                            std::to_string(now.store_records) + " records)",
-                        "resume with the run's own store: `cgdmer pretrain --resume RUN`");
-    if (now.record_ids != r.record_ids)
-      throw ConfigError(ctx + " does not hold the run's training records (" +
-                        std::to_string(now.record_ids.size()) + " given, " +
-                        std::to_string(r.record_ids.size()) + " recorded)");
+    std::vector<std::string> recorded_paths;
+    for (const auto& s : r.stores) recorded_paths.push_back(s.store);
+    if (now.stores.size() != r.stores.size())
+      throw ConfigError(ctx + ": the run trained on " + std::to_string(r.stores.size()) +
+                            " store(s) (" + joined(recorded_paths, " ") + ")",
+                        "resume with the run's own stores: `cgdmer pretrain --resume RUN`");
+    for (std::size_t k = 0; k < r.stores.size(); ++k) {
+      const TrainingStore &a = r.stores[k], &b = now.stores[k];
+      if (b.preprocessing_hash != a.preprocessing_hash || b.store_records != a.store_records)
+        throw ConfigError(ctx + ": " + b.store + " is not the store the run trained on (" + a.store +
+                              ": " + a.preprocessing_hash + ", " + std::to_string(a.store_records) +
+                              " records; given: " + b.preprocessing_hash + ", " +
+                              std::to_string(b.store_records) + " records)",
+                          "resume with the run's own stores: `cgdmer pretrain --resume RUN`");
+      if (b.record_ids != a.record_ids)
+        throw ConfigError(ctx + ": " + b.store + " does not hold the run's training records (" +
+                          std::to_string(b.record_ids.size()) + " given, " +
+                          std::to_string(a.record_ids.size()) + " recorded)");
+    }
     return;
   }
   const CheckpointMeta& meta = p.resume_reader->meta();
-  if (meta.store_hash != now.preprocessing_hash || meta.store_records != now.store_records)
+  const TrainingStore& first = now.stores.front();
+  if (now.stores.size() != 1 || meta.store_hash != first.preprocessing_hash ||
+      meta.store_records != first.store_records)
     throw ConfigError(p.resume_ckpt + ": checkpoint was trained on another store (" +
                       meta.store_hash + ", " + std::to_string(meta.store_records) +
-                      " records); --data is " + now.preprocessing_hash + ", " +
-                      std::to_string(now.store_records) + " records");
+                      " records); --data is " + first.preprocessing_hash + ", " +
+                      std::to_string(first.store_records) + " records");
 }
 
 RunData open_data(const RunPlan& p) {
   RunData d;
-  d.store = std::make_unique<ShardStore>(ShardStore::open(p.data));
-  check_store_fits_config(*d.store, p.cfg);
-  d.subset = fold_subset(*d.store, p.folds);
-  d.record = describe_training_data(p, *d.store, d.subset);
+  for (const auto& path : p.data) d.stores.push_back(ShardStore::open(path));
+  std::vector<const ShardStore*> views;
+  for (const ShardStore& s : d.stores) {
+    check_store_fits_config(s, p.cfg);
+    views.push_back(&s);
+  }
+  d.set = std::make_unique<StoreSet>(views);
+  d.record.preprocessing_settings = d.stores.front().info().preprocessing_settings;
+  d.record.folds = p.folds;
+  d.record.val_store = p.val.empty() && !p.val_folds.empty() ? p.data.front() : p.val;
+  d.record.val_folds = p.val_folds;
+  for (std::size_t k = 0; k < d.stores.size(); ++k) {
+    const auto rows = fold_subset(d.stores[k], p.folds, Role::training);
+    d.record.stores.push_back(describe_store(p.data[k], d.stores[k], rows));
+    for (auto r : rows) d.subset.push_back(d.set->offset(k) + r);  // none when no --folds
+  }
   if (p.resume_reader) check_same_training_data(p, d.record);
   if (!p.val.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.val));
-  else if (!p.val_folds.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.data));
-  if (d.val_store) d.val_rows = fold_subset(*d.val_store, p.val_folds);
+  else if (!p.val_folds.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.data.front()));
+  if (d.val_store) d.val_rows = fold_subset(*d.val_store, p.val_folds, Role::validation);
   return d;
 }
 
@@ -279,7 +332,7 @@ Loader make_loader(const RunPlan& p, const RunData& d, const Trainer& t, const D
   lo.world_size = dist.world_size();
   lo.workers = std::max(1, p.cfg.train.loader_workers);
   lo.subset = d.subset;
-  return Loader(*d.store, lo, t.state.loader);
+  return Loader(*d.set, lo, t.state.loader);
 }
 
 LrSchedule make_schedule(const TrainConfig& tc, const Loader& loader) {
@@ -395,9 +448,10 @@ void save_step_checkpoint(Trainer& t, const RunPlan& p, const RunData& d,
     CheckpointMeta m;
     m.config_toml = p.cfg.to_toml();
     m.model_hash = p.cfg.model_hash();
-    m.store_version = d.store->info().version;
-    m.store_hash = d.store->info().preprocessing_hash;
-    m.store_records = d.store->info().n_records;
+    const StoreInfo& first = d.stores.front().info();  // the record covers every store
+    m.store_version = first.version;
+    m.store_hash = first.preprocessing_hash;
+    m.store_records = first.n_records;
     m.train_state = to_json(t.state);
     m.training_data = to_json(d.record);
     save_checkpoint(checkpoint_path(folder.dir(), t.state.step), *t.model, t.optimizer.get(), m,
@@ -468,8 +522,8 @@ PretrainResult run_pretrain(const PretrainOptions& opt) {
               "pretrain run=%s store=%s folds=%s records=%zu world=%d batch/rank=%d accum=%d "
               "steps=%lld start=%lld precision=%s tf32=%s device=%s params_decay=%lld "
               "params_no_decay=%lld",
-              plan.run_dir.c_str(), plan.data.c_str(), folds_text(plan.folds).c_str(),
-              data.record.record_ids.size(), dist.world_size(), tc.batch_size, tc.grad_accum,
+              plan.run_dir.c_str(), joined(plan.data, ",").c_str(), folds_text(plan.folds).c_str(),
+              std::size_t(data.subset.empty() ? data.set->size() : std::int64_t(data.subset.size())), dist.world_size(), tc.batch_size, tc.grad_accum,
               (long long)sched.total, (long long)t.state.step, res.bf16 ? "bf16" : "fp32",
               tc.tf32 ? "on" : "off",
               plan.device.is_cuda() ? cuda_device_description(plan.device).c_str() : "cpu",

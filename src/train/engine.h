@@ -31,10 +31,11 @@ struct PretrainOptions {
   std::vector<std::string> overrides;   // "section.key=value"
   // Data. A resumed run takes these from its checkpoint: given again they must agree with it
   // (ConfigError otherwise), so a resume can never drift onto other records.
-  std::string data;                     // training store
+  std::vector<std::string> data;        // training stores, read as one (data/store_set.h);
+                                        // --folds select within each store that has folds
   std::string val;                      // validation store ("" = none)
   std::vector<int> folds;               // train on these strat_folds only (empty = all)
-  std::vector<int> val_folds;           // validate on these folds of --val (or of --data)
+  std::vector<int> val_folds;           // validate on these folds of --val (or of the first --data)
   std::string out;                      // run folder ("" = runs/<config name>-<time>)
   std::string resume;                   // run folder to continue ("" = fresh run)
   std::int64_t max_steps = -1;          // > 0 overrides train.max_steps

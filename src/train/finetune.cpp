@@ -621,18 +621,20 @@ FinetuneResult run_finetune(const FinetuneOptions& given) {
                      {"n_val", res.n_val},
                      {"n_test", res.n_test},
                      {"thresholds_on", "calibrated probability, max F1 on validation"}};
-  // Training data: the pretraining's (its records and preprocessing contract), with the
-  // fine-tuning records added when they come from the same dataset — the model has seen them.
+  // Training data: the pretraining's (its stores, records and preprocessing contract), and
+  // the fine-tuning records as one more store — the model has seen them.
   TrainingData td;
   if (!training_data_of(t.pretrained_meta, &td, o.model)) {
     td = TrainingData{};
-    td.store = o.data;
-    td.dataset = t.store.info().dataset;
-    td.preprocessing_hash = t.store.info().preprocessing_hash;
     td.preprocessing_settings = t.store.info().preprocessing_settings;
-    td.store_records = t.store.size();
   }
-  if (td.dataset == t.store.info().dataset) td.record_ids.insert(td.record_ids.end(), train_ids.begin(), train_ids.end());
+  TrainingStore tuned;
+  tuned.store = o.data;
+  tuned.dataset = t.store.info().dataset;
+  tuned.preprocessing_hash = t.store.info().preprocessing_hash;
+  tuned.store_records = t.store.size();
+  tuned.record_ids = train_ids;
+  td.stores.push_back(std::move(tuned));
   CheckpointMeta meta;
   meta.config_toml = t.cfg.to_toml();
   meta.model_hash = t.cfg.model_hash();

@@ -1,5 +1,6 @@
 // Loader over a self-describing synthetic store (record i encodes i): epoch coverage,
-// rank sharding, per-epoch reshuffle, exact resume, and that the data in a batch is record i's.
+// rank sharding, per-epoch reshuffle, exact resume, and that the data in a batch is record i's;
+// and over two stores read as one (StoreSet).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -143,4 +144,65 @@ TEST_F(LoaderTest, SubsetAndBadOptions) {
   o.subset.clear();
   o.batch_size = 1000;
   EXPECT_THROW(Loader(s, o), ConfigError);
+}
+
+// Two stores read as one: the set's record i is store A's record i, then store B's from
+// A's size on; one epoch covers both, and a batch's data is the record it names.
+TEST(StoreSetLoader, TwoStoresShuffleTogetherAndReadTheirOwnRecords) {
+  const std::string a_dir = write_synthetic_store(temp_dir("set_a"), 10, 12, 20);
+  const std::string b_dir = write_synthetic_store(temp_dir("set_b"), 6, 12, 20);
+  const ShardStore a = ShardStore::open(a_dir), b = ShardStore::open(b_dir);
+  const StoreSet set({&a, &b});
+  ASSERT_EQ(set.size(), 16);
+  EXPECT_EQ(set.locate(9), (std::pair<std::size_t, std::int64_t>{0, 9}));
+  EXPECT_EQ(set.locate(10), (std::pair<std::size_t, std::int64_t>{1, 0}));
+  EXPECT_EQ(set.locate(15), (std::pair<std::size_t, std::int64_t>{1, 5}));
+  EXPECT_THROW(set.locate(16), ConfigError);
+
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.seed = 3;
+  Loader L(set, o);
+  ASSERT_EQ(L.batches_per_epoch(), 4);
+  std::set<std::int64_t> seen;
+  bool mixed = false;  // some batch holds records of both stores
+  for (int k = 0; k < 4; ++k) {
+    const Batch batch = L.next();
+    int from_b = 0;
+    for (int j = 0; j < batch.size(); ++j) {
+      const std::int64_t rec = batch.records[std::size_t(j)];
+      seen.insert(rec);
+      const std::int64_t local = rec < 10 ? rec : rec - 10;  // both stores encode their own index
+      from_b += rec >= 10;
+      const float* x = batch.signal.data() + std::size_t(j) * 12 * 20;
+      EXPECT_NEAR(x[5], synthetic_value(local, 0, 5), 2e-5) << "set record " << rec;  // 16-bit storage
+      EXPECT_EQ(batch.token_ids[std::size_t(j)][1], std::int32_t(local));
+    }
+    mixed = mixed || (from_b > 0 && from_b < batch.size());
+  }
+  EXPECT_EQ(seen.size(), 16u);
+  EXPECT_TRUE(mixed);
+  std::filesystem::remove_all(a_dir);
+  std::filesystem::remove_all(b_dir);
+}
+
+TEST(StoreSetLoader, StoresOfOtherInputOrTheSameStoreTwiceAreRefused) {
+  const std::string a_dir = write_synthetic_store(temp_dir("set_c"), 4, 12, 20);
+  const std::string b_dir = write_synthetic_store(temp_dir("set_d"), 4, 12, 40);
+  const ShardStore a = ShardStore::open(a_dir), b = ShardStore::open(b_dir), a2 = ShardStore::open(a_dir);
+  try {
+    StoreSet({&a, &b});
+    ADD_FAILURE() << "stores of 20 and 40 samples per lead were read as one";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(b_dir), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("same input"), std::string::npos) << e.what();
+  }
+  try {
+    StoreSet({&a, &a2});
+    ADD_FAILURE() << "one store given twice was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("given twice"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(a_dir);
+  std::filesystem::remove_all(b_dir);
 }

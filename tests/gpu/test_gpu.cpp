@@ -50,7 +50,7 @@ PretrainOptions options(const fs::path& out, const std::string& device) {
   o.config = "tiny";
   o.overrides = tiny_overrides();
   o.overrides.push_back("text.dropout=0.0");
-  o.data = synthetic_store();
+  o.data = {synthetic_store()};
   o.out = out.string();
   o.seed = 5;
   o.precision = Precision::fp32;

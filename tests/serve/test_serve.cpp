@@ -356,10 +356,8 @@ TEST(Contract, CheckpointPreprocessingIsAppliedAndEnforced) {
     meta.config_toml = cfg.to_toml();
     meta.model_hash = cfg.model_hash();
     TrainingData d;
-    d.store = "somewhere";
-    d.dataset = "ptbxl";
+    d.stores.push_back({"somewhere", "ptbxl", po.settings_digest(), 0, {}});
     d.preprocessing_settings = po.settings_text();
-    d.preprocessing_hash = po.settings_digest();
     meta.training_data = to_json(d);
     const std::string path = s.dir + "/" + name;
     save_checkpoint(path, *model, nullptr, meta);

@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   PretrainOptions o;
   o.config = "tiny";
   o.overrides = cgdmer::testing::tiny_overrides();
-  o.data = cgdmer::testing::synthetic_store();
+  o.data = {cgdmer::testing::synthetic_store()};
   o.out = run.string();
   o.seed = 5;
   o.max_steps = 2;

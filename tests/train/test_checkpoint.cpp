@@ -260,17 +260,31 @@ TEST(Checkpoint, ModelHashRecomputedFromTheStoredConfig) {
   fs::remove_all(dir);
 }
 
+// Checkpoints written before 2026-12-07 record one store in flat keys: read as one store.
+TEST(Checkpoint, OneStoreTrainingDataOfEarlierCheckpointsIsRead) {
+  const nlohmann::json flat = {{"store", "stores/ptbxl"},      {"dataset", "ptbxl"},
+                               {"preprocessing_hash", "feed"}, {"preprocessing_settings", "pp1:x"},
+                               {"store_records", 5},           {"folds", {1, 2}},
+                               {"record_ids", {"1", "7"}},     {"val_store", ""},
+                               {"val_folds", {9}}};
+  const TrainingData d = training_data_from_json(flat, "old.ckpt");
+  ASSERT_EQ(d.stores.size(), 1u);
+  EXPECT_EQ(d.stores[0].store, "stores/ptbxl");
+  EXPECT_EQ(d.stores[0].record_ids, (std::vector<std::string>{"1", "7"}));
+  EXPECT_EQ(d.preprocessing_settings, "pp1:x");
+  EXPECT_EQ(d.folds, (std::vector<int>{1, 2}));
+  EXPECT_THROW(training_data_from_json({{"stores", nlohmann::json::array()}, {"folds", {}}}, "bad.ckpt"),
+               FormatError);
+}
+
 TEST(Checkpoint, TrainingDataRoundTripAndAbsence) {
   auto dir = temp_dir("data");
   Net net;
   CheckpointMeta m = meta_for("h", 1);
   TrainingData d;
-  d.store = "stores/ptbxl";
-  d.dataset = "ptbxl";
-  d.preprocessing_hash = "feed";
-  d.store_records = 5;
+  d.stores.push_back({"stores/ptbxl", "ptbxl", "feed", 5, {"1", "7"}});
+  d.stores.push_back({"stores/ludb", "ludb", "beef", 3, {"1", "2", "3"}});
   d.folds = {1, 2};
-  d.record_ids = {"1", "7"};
   d.val_store = "stores/ptbxl";
   d.val_folds = {9};
   m.training_data = to_json(d);
@@ -279,10 +293,13 @@ TEST(Checkpoint, TrainingDataRoundTripAndAbsence) {
   save_checkpoint(without, net, nullptr, meta_for("h", 1));
   TrainingData back;
   ASSERT_TRUE(training_data_of(read_checkpoint_meta(with), &back));
-  EXPECT_EQ(back.record_ids, d.record_ids);
+  ASSERT_EQ(back.stores.size(), 2u);
+  EXPECT_EQ(back.stores[0].record_ids, d.stores[0].record_ids);
+  EXPECT_EQ(back.stores[1].dataset, "ludb");
+  EXPECT_EQ(back.stores[1].preprocessing_hash, "beef");
+  EXPECT_EQ(back.record_ids_of("ludb"), d.stores[1].record_ids);
   EXPECT_EQ(back.folds, d.folds);
   EXPECT_EQ(back.val_folds, d.val_folds);
-  EXPECT_EQ(back.dataset, "ptbxl");
   EXPECT_FALSE(training_data_of(read_checkpoint_meta(without), &back));
   CheckpointMeta export_meta = meta_for("h", 1);
   export_meta.train_state = nullptr;  // an inference export holds no loop state

@@ -85,7 +85,7 @@ TEST(CheckpointCompat, RunResumesFromTorch113Checkpoint) {
   fs::copy_file(kFixtureDir / (kFixture + ".ckpt"), checkpoint_path(run.string(), 2));
   PretrainOptions o;
   o.resume = run.string();
-  o.data = cgdmer::testing::synthetic_store();  // the same synthetic records it was trained on
+  o.data = {cgdmer::testing::synthetic_store()};  // the same synthetic records it was trained on
   o.max_steps = 4;
   o.show_progress = false;
   const PretrainResult r = run_pretrain(o);

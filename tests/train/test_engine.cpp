@@ -2,8 +2,8 @@
 // loss term on): (a) SIGKILL in the middle of a run, --resume, and the following steps'
 // losses equal an uninterrupted run's bit for bit; (b) 2 Gloo ranks with per-rank batch 4
 // follow the loss curve of 1 process with batch 8; (c) a resumed run takes its data from the
-// run and refuses flags that contradict it; (d) the diagnostics every run logs; plus a dry
-// run and collate checks.
+// run and refuses flags that contradict it; (d) two stores train as one and are recorded;
+// (e) the diagnostics every run logs; plus a dry run and collate checks.
 #include <signal.h>
 
 #include <chrono>
@@ -20,6 +20,8 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "data/shard_store.h"
+#include "eval/pretraining_overlap.h"
 #include "model/cgdmer_model.h"
 #include "model/model_loading.h"
 #include "scratch_dir.h"
@@ -36,12 +38,13 @@ namespace {
 
 using cgdmer::testing::synthetic_store;
 using cgdmer::testing::tiny_overrides;
+using cgdmer::testing::unfolded_store;
 
 PretrainOptions base_options(const std::string& out) {
   PretrainOptions o;
   o.config = "tiny";
   o.overrides = tiny_overrides();
-  o.data = synthetic_store();
+  o.data = {synthetic_store()};
   o.out = out;
   o.seed = 5;
   o.precision = Precision::fp32;
@@ -241,8 +244,9 @@ TEST(Engine, ResumeTakesItsDataFromTheRunAndRefusesContradictions) {
   TrainingData recorded;
   ASSERT_TRUE(training_data_of(read_checkpoint_meta(latest_checkpoint(run.string())), &recorded));
   EXPECT_EQ(recorded.folds, (std::vector<int>{1, 2, 3}));
-  EXPECT_EQ(recorded.record_ids.size(), 30u);  // 40 records, 10 per fold
-  for (const auto& id : recorded.record_ids) EXPECT_NE(std::stoi(id.substr(1)) % 4, 3) << id;
+  ASSERT_EQ(recorded.stores.size(), 1u);
+  EXPECT_EQ(recorded.stores[0].record_ids.size(), 30u);  // 40 records, 10 per fold
+  for (const auto& id : recorded.stores[0].record_ids) EXPECT_NE(std::stoi(id.substr(1)) % 4, 3) << id;
   EXPECT_EQ(recorded.val_folds, (std::vector<int>{4}));
 
   PretrainOptions resume;  // nothing but the run folder
@@ -254,7 +258,7 @@ TEST(Engine, ResumeTakesItsDataFromTheRunAndRefusesContradictions) {
   EXPECT_EQ(r.last_step, 3);
   TrainingData after;
   ASSERT_TRUE(training_data_of(read_checkpoint_meta(latest_checkpoint(run.string())), &after));
-  EXPECT_EQ(after.record_ids, recorded.record_ids);
+  EXPECT_EQ(after.stores[0].record_ids, recorded.stores[0].record_ids);
 
   auto other_folds = resume;
   other_folds.max_steps = 4;
@@ -268,6 +272,55 @@ TEST(Engine, ResumeTakesItsDataFromTheRunAndRefusesContradictions) {
   fs::remove_all(run);
 }
 
+// Two stores train as one (PTB-XL beside LUDB): --folds select within the store that has
+// folds, the store without folds is trained on whole, and both are recorded. `--resume RUN`
+// alone reopens both; a resume given only one is refused; evaluation's leakage guard finds
+// the second store's records.
+TEST(Engine, TwoStoresTrainAsOneAndAreRecorded) {
+  const auto run = temp_run("two_stores");
+  auto o = base_options(run.string());
+  o.data = {synthetic_store(), unfolded_store()};
+  o.folds = {1, 2, 3};
+  o.val_folds = {4};
+  o.max_steps = 2;
+  run_pretrain(o);
+  const std::string ckpt = latest_checkpoint(run.string());
+  TrainingData recorded;
+  ASSERT_TRUE(training_data_of(read_checkpoint_meta(ckpt), &recorded));
+  ASSERT_EQ(recorded.stores.size(), 2u);
+  EXPECT_EQ(recorded.stores[0].store, synthetic_store());
+  EXPECT_EQ(recorded.stores[0].record_ids.size(), 30u);  // folds 1–3 of 1–4
+  EXPECT_EQ(recorded.stores[1].dataset, "ludb");
+  EXPECT_EQ(recorded.stores[1].record_ids.size(), 16u);  // no folds: every record
+  EXPECT_EQ(recorded.record_ids_of("ludb").size(), 16u);
+
+  PretrainOptions resume;
+  resume.resume = run.string();
+  resume.max_steps = 3;
+  resume.show_progress = false;
+  const auto r = run_pretrain(resume);
+  EXPECT_EQ(r.last_step, 3);
+  auto one_store = resume;
+  one_store.max_steps = 4;
+  one_store.data = {synthetic_store()};
+  try {
+    run_pretrain(one_store);
+    FAIL() << "a resume with one of the run's two stores was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("trained on 2 store(s)"), std::string::npos) << e.what();
+  }
+
+  const ShardStore ludb = ShardStore::open(unfolded_store());
+  try {
+    refuse_pretraining_overlap(read_checkpoint_meta(ckpt), ckpt, ludb, {0, 5}, "test records", false, "evaluate");
+    FAIL() << "test records of the second pretraining store were not refused";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("2 of the 2 test records"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(unfolded_store()), std::string::npos) << e.what();
+  }
+  fs::remove_all(run);
+}
+
 TEST(Engine, ValidationOnATrainingFoldIsRefused) {
   auto o = base_options(temp_run("valfold").string());
   o.folds = {1, 2};
@@ -275,6 +328,14 @@ TEST(Engine, ValidationOnATrainingFoldIsRefused) {
   o.max_steps = 1;
   EXPECT_THROW(run_pretrain(o), ConfigError);
   o.folds = {};  // every fold trains: no fold is left to validate on
+  EXPECT_THROW(run_pretrain(o), ConfigError);
+  o.val_folds = {};
+  o.val = synthetic_store();  // the training store as a whole
+  EXPECT_THROW(run_pretrain(o), ConfigError);
+  o.data = {synthetic_store(), unfolded_store()};
+  o.folds = {1, 2};
+  o.val = unfolded_store();  // a store without folds cannot give validation folds
+  o.val_folds = {3};
   EXPECT_THROW(run_pretrain(o), ConfigError);
 }
 

@@ -69,7 +69,7 @@ PretrainOptions base_options(const std::string& out) {
   o.config = "tiny";
   o.overrides = cgdmer::testing::tiny_overrides();
   o.overrides.push_back("train.keep_last=20");  // later value wins over keep_last=2
-  o.data = synthetic_store();
+  o.data = {synthetic_store()};
   o.out = out;
   o.seed = 5;
   o.precision = Precision::fp32;

@@ -264,9 +264,9 @@ TEST(Finetune, MulticlassFromCsvAndTheRefusals) {
   Config cfg = Config::load(sample().config);
   CgDmer leaky = random_init_model(cfg, 1);
   TrainingData td;
-  td.store = sample().store;
-  td.dataset = store.info().dataset;
-  for (std::int64_t i = 0; i < store.size(); ++i) td.record_ids.push_back(store.record_id(i));
+  TrainingStore all{sample().store, store.info().dataset, store.info().preprocessing_hash, store.size(), {}};
+  for (std::int64_t i = 0; i < store.size(); ++i) all.record_ids.push_back(store.record_id(i));
+  td.stores.push_back(all);
   CheckpointMeta meta;
   meta.config_toml = cfg.to_toml();
   meta.model_hash = cfg.model_hash();

@@ -17,17 +17,13 @@
 
 namespace cgdmer::testing {
 
-// 40 records, 12 leads × 200 samples, smooth random signals; reports of 6–20 random ids;
-// record r is in fold 1 + r % 4.
-inline std::string synthetic_store() {
-  static std::string dir;
-  if (!dir.empty()) return dir;
-  if (const char* shared = std::getenv("CGDMER_TEST_STORE")) return dir = shared;  // a child
-  dir = (std::filesystem::temp_directory_path() / ("cgdmer_test_train_store_" + std::to_string(getpid())))
-            .string();
+// A store of `n` records, 12 leads × 200 samples, smooth random signals; reports of 6–20
+// random ids. `folded`: record r is in fold 1 + r % 4; otherwise no record has a fold (as LUDB).
+inline void write_train_store(const std::string& dir, const std::string& dataset, int n, bool folded,
+                              std::uint64_t seed) {
   std::filesystem::remove_all(dir);
   StoreLayout lay;
-  lay.dataset = "folder";
+  lay.dataset = dataset;
   lay.n_leads = 12;
   lay.n_samples = 200;
   lay.fs = 100;
@@ -36,9 +32,9 @@ inline std::string synthetic_store() {
     lay.lead_names.push_back(n);
   lay.max_text_len = 32;
   auto w = ShardWriter::create(dir, lay);
-  std::mt19937_64 rng(7);
+  std::mt19937_64 rng(seed);
   std::vector<float> sig(12 * 200);
-  for (int r = 0; r < 40; ++r) {
+  for (int r = 0; r < n; ++r) {
     for (int l = 0; l < 12; ++l)
       for (int s = 0; s < 200; ++s)
         sig[size_t(l * 200 + s)] =
@@ -46,15 +42,38 @@ inline std::string synthetic_store() {
     StoreRecordMeta m;
     m.id = "r" + std::to_string(r);
     m.path = m.id;
-    m.fold = 1 + r % 4;
+    m.fold = folded ? 1 + r % 4 : -1;
     m.report = "synthetic";
     m.tokens.push_back(101);
-    const int n = 6 + int(rng() % 15);
-    for (int i = 0; i < n; ++i) m.tokens.push_back(200 + int(rng() % 200));
+    const int k = 6 + int(rng() % 15);
+    for (int i = 0; i < k; ++i) m.tokens.push_back(200 + int(rng() % 200));
     m.tokens.push_back(102);
     w.append(sig.data(), m);
   }
   w.commit();
+}
+
+inline std::string temp_store_dir(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / (name + "_" + std::to_string(getpid()))).string();
+}
+
+// 40 records in folds 1–4 (dataset "folder"), written once per process.
+inline std::string synthetic_store() {
+  static std::string dir;
+  if (!dir.empty()) return dir;
+  if (const char* shared = std::getenv("CGDMER_TEST_STORE")) return dir = shared;  // a child
+  dir = temp_store_dir("cgdmer_test_train_store");
+  write_train_store(dir, "folder", 40, true, 7);
+  std::atexit([] { std::filesystem::remove_all(dir); });
+  return dir;
+}
+
+// 16 records without folds, dataset "ludb": a second pretraining store beside synthetic_store().
+inline std::string unfolded_store() {
+  static std::string dir;
+  if (!dir.empty()) return dir;
+  dir = temp_store_dir("cgdmer_test_train_ludb");
+  write_train_store(dir, "ludb", 16, false, 11);
   std::atexit([] { std::filesystem::remove_all(dir); });
   return dir;
 }

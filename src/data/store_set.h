@@ -1,0 +1,43 @@
+// Several shard stores read as one index space, for pretraining on more than one dataset
+// (PTB-XL beside LUDB): record i of the set is record i − offset(s) of store s, the stores in
+// the order given. A non-owning view: the stores outlive it. The stores must share their
+// input (leads, samples per lead and the preprocessing that breaks a model's contract:
+// rate, length, lead order, normalisation, resampler), or the model would train on two
+// input distributions under one contract.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "data/shard_store.h"
+
+namespace cgdmer {
+
+class StoreSet {
+ public:
+  // ConfigError naming both stores when their input differs.
+  explicit StoreSet(std::vector<const ShardStore*> stores);
+
+  std::int64_t size() const { return offsets_.back(); }
+  int n_leads() const { return stores_.front()->info().n_leads; }
+  int n_samples() const { return stores_.front()->info().n_samples; }
+  std::size_t n_stores() const { return stores_.size(); }
+  const ShardStore& store(std::size_t s) const { return *stores_[s]; }
+  std::int64_t offset(std::size_t s) const { return offsets_[s]; }
+  // (store, record within that store) of set record i.
+  std::pair<std::size_t, std::int64_t> locate(std::int64_t i) const;
+  // "dir" or "dir1 + dir2": for messages.
+  std::string describe() const;
+
+  void read_signal(std::int64_t i, float* out) const;  // thread-safe, as ShardStore's
+  std::vector<std::int32_t> token_ids(std::int64_t i) const;
+
+ private:
+  std::vector<const ShardStore*> stores_;
+  std::vector<std::int64_t> offsets_;  // n_stores + 1 prefix sums of the store sizes
+};
+
+}  // namespace cgdmer
