@@ -117,7 +117,7 @@ RegisterCommand reg{
        app.add_option("--folds", f->o.folds, "train on these strat_folds only, e.g. --folds 1 2 3")
            ->expected(0, -1);
        app.add_option("--val-folds", f->o.val_folds,
-                      "validate on these folds of --val (or of --data when --val is not given)")
+                      "validate on these folds of --val (or of the first --data store when --val is not given)")
            ->expected(0, -1);
        app.add_option("--out", f->o.out, "run folder (default runs/<config>-<UTC time>)");
        app.add_option("--resume", f->o.resume, "continue the run in this folder exactly");
