@@ -4,10 +4,17 @@
 #   (bench_train_step) and the PyTorch eager peer (bench/peer_step.py, Debian python3-torch),
 #   the ECG-encoder step vs the bf16 roofline, zero-shot classify latency + embed throughput
 #   (bench_classify), prepare + loader (bench_data_pipeline), and a short scaling sweep.
+#   The LibTorch 2.x line beside it (LINE2=0 leaves it out): the roofline, the steps and the encoder step
+#   of ours built against PyPI's torch (BUILD2) and of the same peer under that torch (PY2),
+#   with the same threads, so the table sets ours 1.13 / ours 2.x / peer 1.13 / peer 2.x side
+#   by side.
 # Builds nothing:  bench/run_all.sh [BUILD_DIR]   (default ./build, configured with
 #   -DCGDMER_BUILD_BENCH=ON; targets bench_gemm bench_train_step bench_classify bench_data_pipeline)
+#   The 2.x line: scripts/setup_torch2.sh builds ./build-torch2 and ./.venv-torch2.
 # Environment: THREADS (default: all cores), PAPER_BATCH (4), SWEEP=0 to skip the sweep,
-#   STEPS / WARMUP for the tiny step (3 / 1; paper uses 3 / 1), OUT (default bench/results.json).
+#   STEPS / WARMUP for the tiny step (3 / 1; paper uses 3 / 1), OUT (default bench/results.json),
+#   BUILD2 (./build-torch2) and PY2 (./.venv-torch2/bin/python) for the 2.x line, LINE2=0 to
+#   leave it out.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-./build}" && pwd)
@@ -18,19 +25,34 @@ WARMUP=${WARMUP:-1}
 SWEEP=${SWEEP:-1}
 OUT=${OUT:-$ROOT/bench/results.json}
 PY=/usr/bin/python3   # Debian's, with torch 1.13.1 (the python3 first on PATH has none)
+BUILD2=${BUILD2:-$ROOT/build-torch2}
+PY2=${PY2:-$ROOT/.venv-torch2/bin/python}
+LINE2=${LINE2:-1}
+if [ "$LINE2" = 1 ] && { [ ! -x "$BUILD2/bench/bench_train_step" ] || [ ! -x "$PY2" ]; }; then
+  echo "run_all.sh: the 2.x line needs $BUILD2/bench/bench_train_step and $PY2" \
+       "(scripts/setup_torch2.sh, configured with -DCGDMER_BUILD_BENCH=ON), or LINE2=0" >&2
+  exit 1
+fi
 # Same runtime settings for ours and the peer (reference/toolchain.md): OpenMP threads that
 # sleep instead of spinning when the cores are shared, and the thread count.
 export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=$THREADS
 
-bin() {
-  local b=$BUILD/bench/$1
-  [ -x "$b" ] || b=$BUILD/$1
-  [ -x "$b" ] || { echo "run_all.sh: $1 not built in $BUILD (ninja -C $BUILD $1)" >&2; exit 1; }
+bin() {  # target [build dir]
+  local d=${2:-$BUILD} b
+  b=$d/bench/$1
+  [ -x "$b" ] || b=$d/$1
+  [ -x "$b" ] || { echo "run_all.sh: $1 not built in $d (ninja -C $d $1)" >&2; exit 1; }
   echo "$b"
 }
+# bf16 on a CPU without native bf16 (no avx512_bf16 or amx_bf16: e.g. AVX2-only AMD EPYC) runs
+# emulated at a few GFLOP/s. There the paper bf16 step would take hours and the encoder's bf16
+# roofline would measure the emulation, so they (and the bf16 sweep) are left out, and the
+# output says so; tiny still runs in both precisions.
+if grep -qE 'avx512_bf16|amx_bf16' /proc/cpuinfo; then NATIVE_BF16=1; PAPER_PREC=both; else NATIVE_BF16=0; PAPER_PREC=fp32; fi
 LOG=$(mktemp -d /tmp/cgdmer_bench.XXXXXX)
 echo "# logs in $LOG"
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ $NATIVE_BF16 = 1 ] || echo "# no native bf16 on this CPU: paper bf16 step, bf16 encoder roofline and the bf16 sweep left out"
 run() {  # name, command...: tee the output into $LOG/name.log
   local name=$1; shift
   echo "## $name: $*"
@@ -39,17 +61,31 @@ run() {  # name, command...: tee the output into $LOG/name.log
 
 run gemm "$(bin bench_gemm)" --n 2048 --reps 7 --threads "$THREADS"
 for cfg in tiny paper; do
-  if [ $cfg = tiny ]; then b=32 w=$WARMUP s=$STEPS; else b=$PAPER_BATCH w=1 s=3; fi
-  run "step_${cfg}_ours" "$(bin bench_train_step)" --mode step --config $cfg --batch $b --warmup $w --steps $s --threads "$THREADS"
-  run "step_${cfg}_peer" $PY "$ROOT/bench/peer_step.py" --config $cfg --batch $b --warmup $w --steps $s --threads "$THREADS"
+  if [ $cfg = tiny ]; then b=32 w=$WARMUP s=$STEPS p=both; else b=$PAPER_BATCH w=1 s=3 p=$PAPER_PREC; fi
+  run "step_${cfg}_ours" "$(bin bench_train_step)" --mode step --config $cfg --batch $b --precision $p --warmup $w --steps $s --threads "$THREADS"
+  run "step_${cfg}_peer" $PY "$ROOT/bench/peer_step.py" --config $cfg --batch $b --precision $p --warmup $w --steps $s --threads "$THREADS"
 done
-run encoder_ours "$(bin bench_train_step)" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
-run encoder_peer $PY "$ROOT/bench/peer_step.py" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
+if [ $NATIVE_BF16 = 1 ]; then
+  run encoder_ours "$(bin bench_train_step)" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
+  run encoder_peer $PY "$ROOT/bench/peer_step.py" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
+fi
 run classify "$(bin bench_classify)" --config tiny --threads "$THREADS"
 run classify_bf16 "$(bin bench_classify)" --config tiny --precision bf16 --threads "$THREADS"
 run data "$(bin bench_data_pipeline)" --workers 2 --batch 32 --rss-sweep 1000,10000,50000
-if [ "$SWEEP" = 1 ]; then
+if [ "$SWEEP" = 1 ] && [ $NATIVE_BF16 = 1 ]; then
   run sweep "$(bin bench_train_step)" --mode sweep --config tiny --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
+fi
+if [ "$LINE2" = 1 ]; then  # the same figures on the LibTorch 2.x line
+  run gemm2 "$(bin bench_gemm "$BUILD2")" --n 2048 --reps 7 --threads "$THREADS"
+  for cfg in tiny paper; do
+    if [ $cfg = tiny ]; then b=32 w=$WARMUP s=$STEPS p=both; else b=$PAPER_BATCH w=1 s=3 p=$PAPER_PREC; fi
+    run "step_${cfg}_ours2" "$(bin bench_train_step "$BUILD2")" --mode step --config $cfg --batch $b --precision $p --warmup $w --steps $s --threads "$THREADS"
+    run "step_${cfg}_peer2" "$PY2" "$ROOT/bench/peer_step.py" --config $cfg --batch $b --precision $p --warmup $w --steps $s --threads "$THREADS"
+  done
+  if [ $NATIVE_BF16 = 1 ]; then
+    run encoder_ours2 "$(bin bench_train_step "$BUILD2")" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
+    run encoder_peer2 "$PY2" "$ROOT/bench/peer_step.py" --mode encoder --config paper --batch 8 --precision bf16 --warmup 1 --steps 3 --threads "$THREADS"
+  fi
 fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -87,8 +123,9 @@ cls_bf16 = (res.get("classify_bf16") or [None])[0]
 data_txt = res.get("data_text", "")
 m_prep = re.search(r"in ([\d.]+) s = (\d+) written records/s; peak RSS (\d+) MB \((\d+) MB before", data_txt)
 m_load = re.search(r"= (\d+) batches/s \((\d+) records/s\)", data_txt)
-paper_bf16 = pick("step_paper_ours", precision="bf16")
-loader_ratio = (float(m_load.group(2)) / paper_bf16["pairs_per_s"]) if (m_load and paper_bf16) else None
+# The paper step's consumption: bf16 where it ran (a CPU with native bf16), else fp32.
+paper_step = pick("step_paper_ours", precision="bf16") or pick("step_paper_ours", precision="fp32")
+loader_ratio = (float(m_load.group(2)) / paper_step["pairs_per_s"]) if (m_load and paper_step) else None
 prep_sweep = pick("data", mode="prepare_sweep")  # bench_data_pipeline --rss-sweep: one child process per N
 
 def fmt(x, d=2):
@@ -114,11 +151,39 @@ if cls_bf16:
     print(f"classify bf16 autocast: {cls_bf16['classify_ms']['median']:.2f} ms median; embed {cls_bf16['embed_ecgs_per_s']:.1f} ECGs/s")
 if m_prep:
     print(f"prepare: {m_prep.group(2)} records/s, peak RSS {m_prep.group(3)} MB; loader {m_load.group(1) if m_load else '?'} "
-          f"batches/s = {fmt(loader_ratio, 1)}x the paper bf16 step's consumption")
+          f"batches/s = {fmt(loader_ratio, 1)}x the paper {paper_step['precision'] if paper_step else ''} step's consumption")
 if prep_sweep:
     print("prepare sweep (synthetic PTB-XL 100 Hz, one process per N): " +
           "; ".join(f"N={r['records']}: {r['records_per_s']:.0f} records/s, {r['seconds']:.1f} s, peak RSS {r['peak_rss_mb']:.1f} MB"
                     for r in prep_sweep["sizes"]) + f"; growth {prep_sweep['rss_growth']:.3f}x")
+
+# The two LibTorch lines side by side: median s/step of each (ours and the peer under each torch).
+gemm2 = {r["precision"]: r for r in res.get("gemm2", [])}
+lines = {}
+if res.get("step_tiny_ours2"):
+    print()
+    print(f"{'LibTorch lines, s/step':34s} {'ours 1.13':>10s} {'ours 2.x':>10s} {'peer 1.13':>10s} {'peer 2.x':>10s} {'2.x: ours/peer':>15s}")
+    for cfg in ("tiny", "paper"):
+        for prec in ("fp32", "bf16"):
+            cells = {k: pick(f"step_{cfg}_{k}", precision=prec) for k in ("ours", "ours2", "peer", "peer2")}
+            t = {k: (c["step_s"]["median"] if c else None) for k, c in cells.items()}
+            speed2 = t["peer2"] / t["ours2"] if t["peer2"] and t["ours2"] else None
+            lines[f"{cfg}_{prec}"] = {"ours_113_s": t["ours"], "ours_2x_s": t["ours2"], "peer_113_s": t["peer"],
+                                      "peer_2x_s": t["peer2"], "peer_2x_over_ours_2x": speed2,
+                                      "peer_2x_over_ours_113": t["peer2"] / t["ours"] if t["peer2"] and t["ours"] else None}
+            b = (cells["ours"] or cells["ours2"] or {}).get("batch", "?")
+            print(f"{cfg + ' ' + prec + ' (B=' + str(b) + ')':34s} {fmt(t['ours'],3):>10s} {fmt(t['ours2'],3):>10s} {fmt(t['peer'],3):>10s} {fmt(t['peer2'],3):>10s} {fmt(speed2):>14s}x")
+    eo2, ep2 = pick("encoder_ours2", precision="bf16"), pick("encoder_peer2", precision="bf16")
+    enc_frac2 = eo2["gflops"] / gemm2["bf16"]["gflops_best"] if eo2 and "bf16" in gemm2 else None
+    lines["encoder_bf16"] = {"ours_113_s": eo["step_s"]["median"] if eo else None, "ours_2x_s": eo2["step_s"]["median"] if eo2 else None,
+                             "peer_113_s": ep["step_s"]["median"] if ep else None, "peer_2x_s": ep2["step_s"]["median"] if ep2 else None,
+                             "roofline_fraction_113": enc_frac, "roofline_fraction_2x": enc_frac2}
+    lines["gemm_2x"] = gemm2
+    print(f"{'paper ECG encoder bf16 (B=8)':34s} {fmt(lines['encoder_bf16']['ours_113_s'],3):>10s} {fmt(lines['encoder_bf16']['ours_2x_s'],3):>10s} "
+          f"{fmt(lines['encoder_bf16']['peer_113_s'],3):>10s} {fmt(lines['encoder_bf16']['peer_2x_s'],3):>10s}")
+    for prec, g in gemm2.items():
+        print(f"GEMM 2048 {prec} on 2.x: best {g['gflops_best']:.1f} / median {g['gflops_median']:.1f} GFLOP/s")
+    print(f"encoder step / bf16 roofline: 1.13 {fmt(enc_frac and enc_frac * 100, 1)} %, 2.x {fmt(enc_frac2 and enc_frac2 * 100, 1)} %")
 
 targets = {
     "step_vs_peer_same_precision >= 1.3": min(same.values()) if same else None,
@@ -155,6 +220,7 @@ doc = {
                  "rss_before_mb": float(m_prep.group(4))} if m_prep else None),
     "loader": ({"batches_per_s": float(m_load.group(1)), "records_per_s": float(m_load.group(2))} if m_load else None),
     "gemm": gemm,
+    "lines": lines or None,
     "ratios_are": "peer median step time / our median step time (> 1: ours faster)",
     "machine": {"cores": os.cpu_count(), "cpu": platform.processor() or open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(": "),
                 "load_after": load_after, "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -167,4 +233,4 @@ with open(out, "w") as f:
 print(f"\nwrote {out}")
 PY
 echo "# load after: $LOAD_AFTER"
-echo "# reproduce: OMP_WAIT_POLICY=passive THREADS=$THREADS PAPER_BATCH=$PAPER_BATCH SWEEP=$SWEEP bench/run_all.sh ${1:-./build}"
+echo "# reproduce: OMP_WAIT_POLICY=passive THREADS=$THREADS PAPER_BATCH=$PAPER_BATCH SWEEP=$SWEEP LINE2=$LINE2 bench/run_all.sh ${1:-./build}"
