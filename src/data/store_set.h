@@ -24,8 +24,6 @@ class StoreSet {
   std::int64_t size() const { return offsets_.back(); }
   int n_leads() const { return stores_.front()->info().n_leads; }
   int n_samples() const { return stores_.front()->info().n_samples; }
-  std::size_t n_stores() const { return stores_.size(); }
-  const ShardStore& store(std::size_t s) const { return *stores_[s]; }
   std::int64_t offset(std::size_t s) const { return offsets_[s]; }
   // (store, record within that store) of set record i.
   std::pair<std::size_t, std::int64_t> locate(std::int64_t i) const;
