@@ -7,10 +7,16 @@
 
 namespace cgdmer {
 
+WordPieceTokenizer text_tokenizer_unchecked(const TextModelConfig& text) {
+  std::error_code ec;
+  const bool folder = !text.hf_weights.empty() && std::filesystem::is_directory(text.hf_weights, ec);
+  return folder ? WordPieceTokenizer::load(text.hf_weights) : WordPieceTokenizer::medcpt();
+}
+
 WordPieceTokenizer text_tokenizer_for(const TextModelConfig& text) {
   std::error_code ec;
   const bool folder = !text.hf_weights.empty() && std::filesystem::is_directory(text.hf_weights, ec);
-  WordPieceTokenizer tok = folder ? WordPieceTokenizer::load(text.hf_weights) : WordPieceTokenizer::medcpt();
+  WordPieceTokenizer tok = text_tokenizer_unchecked(text);
   if (tok.vocab_size() > text.vocab_size)
     throw ConfigError("the tokenizer of " + (folder ? text.hf_weights : std::string("MedCPT")) +
                       " has " + std::to_string(tok.vocab_size()) +

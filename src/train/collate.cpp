@@ -7,6 +7,8 @@
 #include "config/config.h"
 #include "core/error.h"
 #include "model/patch_masking.h"
+#include "model/text_tokenizer.h"
+#include "text/tokenizer.h"
 
 namespace cgdmer {
 
@@ -66,6 +68,15 @@ CollateOptions CollateOptions::from_config(const Config& cfg) {
   o.span.mean_span = cfg.text.mean_span;
   o.span.n_sentinels = cfg.text.n_sentinels;
   o.mlm_ratio = cfg.text.mask_ratio;
+  // The vocabulary's own specials: a hard-coded 101/102/103 truncated MedCPT reports with "½"
+  // for [SEP] and started the sentinel decoder on "¼".
+  const WordPieceTokenizer tok = text_tokenizer_unchecked(cfg.text);
+  o.pad_id = tok.pad_id();
+  o.cls_id = tok.cls_id();
+  o.sep_id = tok.sep_id();
+  o.mask_id = tok.mask_id();
+  if (o.mask_id < 0 && o.reconstruction == "mlm")
+    throw ConfigError("text.reconstruction = \"mlm\" needs a [MASK] token, and the text encoder's vocabulary has none");
   return o;
 }
 

@@ -78,16 +78,17 @@ TEST(Collate, ShapesPaddingAndDecoderShift) {
   b.n_leads = 12;
   b.n_samples = 200;
   b.signal.assign(2 * 12 * 200, 0.25f);
-  b.token_ids = {{101, 300, 301, 302, 303, 304, 305, 306, 102}, {101, 400, 401, 102}};
+  // MedCPT's [CLS] = 2, [SEP] = 3 (not BERT-base's 101 / 102).
+  b.token_ids = {{2, 300, 301, 302, 303, 304, 305, 306, 3}, {2, 400, 401, 3}};
   auto cfg = Config::load("tiny", tiny_overrides());
   auto opt = CollateOptions::from_config(cfg);
   auto in = collate(b, opt, 5);
   EXPECT_EQ(in.ecg.sizes(), (std::vector<std::int64_t>{2, 12, 200}));
   ASSERT_EQ(in.text_ids.size(0), 2);
-  EXPECT_EQ(in.text_ids[0][0].item<std::int64_t>(), 101);
+  EXPECT_EQ(in.text_ids[0][0].item<std::int64_t>(), 2);
   // decoder input = [CLS] + target[:-1] where the target is defined
   auto tgt = in.dec_target[0];
-  EXPECT_EQ(in.dec_input[0][0].item<std::int64_t>(), 101);
+  EXPECT_EQ(in.dec_input[0][0].item<std::int64_t>(), 2);
   EXPECT_EQ(in.dec_input[0][1].item<std::int64_t>(), tgt[0].item<std::int64_t>());
   EXPECT_GE(tgt[0].item<std::int64_t>(), 512);  // starts with sentinel 0
   // Each row is its sample collated alone (masks are per sample), padded to the batch:
@@ -107,6 +108,34 @@ TEST(Collate, ShapesPaddingAndDecoderShift) {
   EXPECT_TRUE(torch::equal(in1.dec_target[0], in.dec_target[1].narrow(0, 0, u1)));
   EXPECT_TRUE(
       in.dec_target[1].narrow(0, u1, in.dec_target.size(1) - u1).eq(-100).all().item<bool>());
+}
+
+// A report longer than text.max_len (24 here) is cut keeping the vocabulary's own [SEP] last
+// (MedCPT's 3: a hard-coded BERT-base 102 put "½" there), and the sentinel decoder starts on
+// its [CLS] (2).
+TEST(Collate, TruncationAndDecoderStartUseTheVocabularysSpecials) {
+  auto cfg = Config::load("tiny", tiny_overrides());
+  const auto opt = CollateOptions::from_config(cfg);
+  EXPECT_EQ(opt.cls_id, 2);
+  EXPECT_EQ(opt.sep_id, 3);
+  EXPECT_EQ(opt.mask_id, 4);
+  EXPECT_EQ(opt.pad_id, 0);
+  Batch b;
+  b.epoch = 0;
+  b.records = {0};
+  b.n_leads = 12;
+  b.n_samples = 200;
+  b.signal.assign(12 * 200, 0.25f);
+  std::vector<std::int32_t> ids{2};
+  for (int i = 0; i < 40; ++i) ids.push_back(300 + i);
+  ids.push_back(3);
+  b.token_ids = {ids};
+  const auto in = collate(b, opt, 5);
+  const auto n = in.text_mask[0].sum().item<std::int64_t>();
+  ASSERT_GT(n, 2);
+  EXPECT_EQ(in.text_ids[0][0].item<std::int64_t>(), 2);
+  EXPECT_EQ(in.text_ids[0][n - 1].item<std::int64_t>(), 3);
+  EXPECT_EQ(in.dec_input[0][0].item<std::int64_t>(), 2);
 }
 
 TEST(Engine, DryRunBuildsNothingOnDisk) {
