@@ -208,8 +208,9 @@ PrepareSummary prepare_dataset(const PrepareOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   const DatasetPlan plan = plan_dataset(o);
   const PreprocessOptions pp = preprocessing_for(o, plan);
-  const StoreLayout layout = layout_for(o, pp, plan);
   const WordPieceTokenizer tok = o.vocab.empty() ? WordPieceTokenizer::medcpt() : WordPieceTokenizer::load(o.vocab);
+  StoreLayout layout = layout_for(o, pp, plan);
+  layout.tokenizer = tok.fingerprint();
 
   PrepareSummary s;
   s.store_dir = o.out;

@@ -141,6 +141,8 @@ StoreInfo parse_store_info(const json& j, const std::string& path) {
     if (info.version >= 2) info.preprocessing_settings = j.at("preprocessing_settings").get<std::string>();
     info.lead_names = j.at("lead_names").get<std::vector<std::string>>();
     for (auto& [k, v] : j.at("label_sets").items()) info.label_sets[k] = v.get<std::vector<std::string>>();
+    info.tokenizer = j.value("tokenizer", std::string());
+    info.max_text_len = j.value("max_text_len", 0);
   } catch (const json::exception& e) {
     throw FormatError(path, std::string("bad field: ") + e.what());
   }

@@ -27,6 +27,10 @@ struct StoreInfo {
   std::vector<std::string> lead_names;
   // Label sets carried by this store, e.g. {"super": [NORM, MI, ...], "sub": [...]}.
   std::map<std::string, std::vector<std::string>> label_sets;
+  // The fingerprint of the tokenizer that made token_ids() (WordPieceTokenizer::fingerprint());
+  // "" in stores written before it was recorded. data/report_tokens.h decides from it.
+  std::string tokenizer;
+  int max_text_len = 0;  // token ids are truncated to it (0: not said)
 };
 
 class ShardStore {
@@ -50,7 +54,8 @@ class ShardStore {
   double record_seconds(std::int64_t i) const;
   const std::string& source_path(std::int64_t i) const;
   const std::string& report(std::int64_t i) const;  // cleaned report, "" if none
-  // MedCPT WordPiece ids with [CLS] ... [SEP], truncated to the store's max text length.
+  // WordPiece ids with [CLS] ... [SEP] (MedCPT's unless prepare had --vocab; info().tokenizer
+  // says which), truncated to the store's max text length. Empty when the report is.
   std::vector<std::int32_t> token_ids(std::int64_t i) const;
   int fold(std::int64_t i) const;  // PTB-XL strat_fold, or -1
   // Multi-hot labels of record i over info().label_sets.at(set); FormatError if no such set.

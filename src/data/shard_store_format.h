@@ -29,7 +29,8 @@
 //
 // meta.jsonl, line i describes record i:
 //   {"id": str, "path": str (source file), "fold": int (-1 = none), "report": str (cleaned,
-//    "" = none), "tokens": [int...] (MedCPT WordPiece, [CLS]..[SEP], <= max_text_len),
+//    "" = none), "tokens": [int...] (WordPiece of store.json's "tokenizer", MedCPT's by
+//    default; [CLS]..[SEP], <= max_text_len),
 //    "labels": {"<set>": [class indices of the positives in store.json's label_sets]}}
 //
 // store.json:
@@ -37,7 +38,10 @@
 //    "n_leads": int, "n_samples": int, "fs": num, "dtype": "int16", "scale": 32767,
 //    "preprocessing_settings": str, "preprocessing_hash": str, "lead_names": [...],
 //    "label_sets": {set: [class...]}, "max_text_len": int,
-//    "signals_bytes": int (exact size of signals.bin)}
+//    "signals_bytes": int (exact size of signals.bin),
+//    "tokenizer": str (optional: WordPieceTokenizer::fingerprint() of the tokenizer that made
+//                 meta.jsonl's "tokens"; absent in stores written before it was recorded,
+//                 whose readers tokenize "report" themselves — an additive field, no new version)}
 //   preprocessing_settings is the text naming every preprocessing option
 //   (PreprocessOptions::settings_text(), "pp1:leads=...;fs=...;..."); preprocessing_hash is
 //   the FNV-1a-64 (core/fnv1a.h) of its UTF-8 bytes as 16 lower-case hex digits. A store

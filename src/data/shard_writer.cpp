@@ -258,6 +258,7 @@ json store_json(const StoreLayout& l, std::int64_t n_written, std::uint64_t sign
   st["lead_names"] = l.lead_names;
   st["label_sets"] = l.label_sets;
   st["max_text_len"] = l.max_text_len;
+  if (!l.tokenizer.empty()) st["tokenizer"] = l.tokenizer;
   st["signals_bytes"] = signals_bytes;
   return st;
 }

@@ -25,6 +25,9 @@ struct StoreLayout {
   std::vector<std::string> lead_names;
   std::map<std::string, std::vector<std::string>> label_sets;
   int max_text_len = 256;
+  // WordPieceTokenizer::fingerprint() of the tokenizer that made the records' token ids
+  // ("" = not said; stores' readers then tokenize the report text themselves).
+  std::string tokenizer;
 };
 
 struct StoreRecordMeta {

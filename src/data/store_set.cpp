@@ -8,7 +8,8 @@
 
 namespace cgdmer {
 
-StoreSet::StoreSet(std::vector<const ShardStore*> stores) : stores_(std::move(stores)) {
+StoreSet::StoreSet(std::vector<const ShardStore*> stores, const WordPieceTokenizer* text_tokenizer)
+    : stores_(std::move(stores)) {
   if (stores_.empty()) throw ConfigError("no store given");
   offsets_.push_back(0);
   const ShardStore& first = *stores_.front();
@@ -32,6 +33,7 @@ StoreSet::StoreSet(std::vector<const ShardStore*> stores) : stores_(std::move(st
     for (const ShardStore* t : stores_)
       if (t != s && t->dir() == s->dir()) throw ConfigError(s->dir() + " is given twice");
     offsets_.push_back(offsets_.back() + s->size());
+    tokens_.emplace_back(*s, text_tokenizer);
   }
 }
 
@@ -58,7 +60,7 @@ void StoreSet::read_signal(std::int64_t i, float* out) const {
 
 std::vector<std::int32_t> StoreSet::token_ids(std::int64_t i) const {
   const auto [s, r] = locate(i);
-  return stores_[s]->token_ids(r);
+  return tokens_[s](r);
 }
 
 }  // namespace cgdmer

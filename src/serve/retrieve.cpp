@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/progress.h"
+#include "data/report_tokens.h"
 #include "model/compat.h"
 #include "model/model_loading.h"
 #include "model/text_tokenizer.h"
@@ -83,13 +84,14 @@ torch::Tensor store_report_embeddings(CgDmer& model, const ShardStore& store,
                                       bool progress) {
   const auto& cfg = model->config();
   const WordPieceTokenizer tok = text_tokenizer_for(cfg.text);
+  const ReportTokens report_tokens(store, &tok);  // the text encoder's own ids
   torch::NoGradGuard ng;
   std::vector<torch::Tensor> out;
   Progress prog("report embeddings", std::int64_t(rows.size()), "reports");
   for (size_t s = 0; s < rows.size(); s += size_t(batch)) {
     const size_t B = std::min(rows.size() - s, size_t(batch));
     std::vector<std::vector<std::int32_t>> lists;
-    for (size_t i = 0; i < B; ++i) lists.push_back(store.token_ids(rows[s + i]));
+    for (size_t i = 0; i < B; ++i) lists.push_back(report_tokens(rows[s + i]));
     torch::Tensor ids, mask;
     pack_ids(lists, cfg.text.max_len, tok.sep_id(), &ids, &mask);
     const torch::Device dev = model_device(model);

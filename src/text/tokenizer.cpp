@@ -3,6 +3,7 @@
 #include "text/tokenizer.h"
 
 #include "core/error.h"
+#include "core/fnv1a.h"
 #include "text/bert_normalizer.h"
 #include "text/bert_pre_tokenizer.h"
 #include "text/utf8.h"
@@ -127,6 +128,19 @@ std::vector<std::string> WordPieceTokenizer::tokenize(const std::string& text) c
       text, raw_specials_, [&](std::string_view seg) { append_segment_ids(seg, ids, &pieces); },
       [&](const std::pair<std::string, int>& sp) { pieces.push_back(sp.first); });
   return pieces;
+}
+
+std::string WordPieceTokenizer::fingerprint() const {
+  Fnv1a64 h;
+  auto field = [&](const std::string& s) { h.update(s.data(), s.size()).update("\n", 1); };
+  field("wordpiece-1");  // the version of this digest's layout
+  field(std::to_string(vocab_.size()));
+  for (const std::string& t : vocab_) field(t);
+  field(unk_token_);
+  field(prefix_);
+  field(std::to_string(max_input_chars_per_word_));
+  for (const auto& [text, id] : raw_specials_) field(text + "=" + std::to_string(id));
+  return hex64(h.digest());
 }
 
 }  // namespace cgdmer

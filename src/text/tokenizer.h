@@ -44,6 +44,11 @@ class WordPieceTokenizer {
   int pad_id() const { return pad_; }
   int unk_id() const { return unk_; }
   int mask_id() const { return mask_; }
+  // Identifies what encode() does: FNV-1a-64 (16 hex digits) of the vocabulary in id order,
+  // the [UNK] token, the subword prefix, the word-length limit and the raw-text specials. Two
+  // tokenizers with equal fingerprints give equal ids for every text; a store records the
+  // fingerprint of the tokenizer that made its token ids (data/report_tokens.h).
+  std::string fingerprint() const;
 
  private:
   void finish_setup(const std::string& path);  // special ids + raw-text special tokens

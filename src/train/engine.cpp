@@ -27,6 +27,7 @@
 #include "model/compat.h"
 #include "model/gpu.h"
 #include "model/model_summary.h"
+#include "model/text_tokenizer.h"
 #include "train/batch_prefetcher.h"
 #include "train/checkpoint.h"
 #include "train/collate.h"
@@ -159,6 +160,7 @@ RunPlan plan_run(const PretrainOptions& opt) {
 
 struct RunData {
   std::vector<ShardStore> stores;    // --data, in order (a vector's move keeps their addresses)
+  std::unique_ptr<WordPieceTokenizer> text_tokenizer;  // the text encoder's; the set reads through it
   std::unique_ptr<StoreSet> set;     // the stores as one index space
   std::vector<std::int64_t> subset;  // training records, indices of the set (empty = all)
   std::unique_ptr<ShardStore> val_store;
@@ -259,7 +261,15 @@ RunData open_data(const RunPlan& p) {
     check_store_fits_config(s, p.cfg);
     views.push_back(&s);
   }
-  d.set = std::make_unique<StoreSet>(views);
+  d.text_tokenizer = std::make_unique<WordPieceTokenizer>(text_tokenizer_unchecked(p.cfg.text));
+  d.set = std::make_unique<StoreSet>(views, d.text_tokenizer.get());
+  for (std::size_t k = 0; k < d.stores.size(); ++k)
+    if (d.set->retokenizes(k)) {
+      text_tokenizer_for(p.cfg.text);  // its ids must fit the model: ConfigError otherwise
+      spdlog::info("{}: its token ids are another vocabulary's than the text encoder's ({}); "
+                   "its reports are tokenized with the text encoder's",
+                   d.stores[k].dir(), p.cfg.text.hf_weights.empty() ? "MedCPT" : p.cfg.text.hf_weights);
+    }
   d.record.preprocessing_settings = d.stores.front().info().preprocessing_settings;
   d.record.folds = p.folds;
   d.record.val_store = p.val.empty() && !p.val_folds.empty() ? p.data.front() : p.val;

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/paths.h"
+#include "data/report_tokens.h"
 #include "eval/features.h"
 #include "eval/tasks.h"
 #include "eval/zero_shot.h"
@@ -111,6 +112,9 @@ void representation_analysis(CgDmer& model, const Config& cfg, const ValidationS
   torch::NoGradGuard ng;
   const ShardStore& val = *v.store;
   const int L = val.info().n_leads, S = val.info().n_samples, T = cfg.text.max_len;
+  const WordPieceTokenizer text_tokenizer = text_tokenizer_unchecked(model->config().text);
+  const ReportTokens report_tokens(val, &text_tokenizer);  // the text encoder's own ids
+  if (report_tokens.retokenizes()) text_tokenizer_for(model->config().text);  // ids must fit the model
   std::vector<torch::Tensor> ep, es, esp, tp, ts, tsp;
   std::vector<std::vector<std::int32_t>> reports;
   const std::int64_t batch = 64;
@@ -121,7 +125,7 @@ void representation_analysis(CgDmer& model, const Config& cfg, const ValidationS
     for (std::int64_t i = 0; i < B; ++i) {
       const auto r = rows[s + std::size_t(i)];
       val.read_signal(r, x.data_ptr<float>() + i * L * S);
-      auto tok = val.token_ids(r);
+      auto tok = report_tokens(r);
       reports.push_back(tok);
       for (int t = 0; t < std::min<int>(T, int(tok.size())); ++t) {
         ids[i][t] = tok[std::size_t(t)];

@@ -15,6 +15,7 @@
 #include "data/preprocess.h"
 #include "data/shard_store.h"
 #include "io/ecg_readers.h"
+#include "text/tokenizer.h"
 #include "synthetic_store.h"
 
 namespace fs = std::filesystem;
@@ -86,6 +87,9 @@ TEST(Prepare, EmbeddedPtbxlSampleAt100Hz) {
             "pp1:leads=i,ii,iii,avr,avf,avl,v1,v2,v3,v4,v5,v6;fs=100;n=1000;keep=-1;fill=6;"
             "norm=minmax;resampler=poly-kaiser5-10");
   EXPECT_EQ(s.info().preprocessing_hash, "7d223522aeb3bc47");
+  // The tokenizer that made the token ids: the bundled MedCPT vocabulary (no --vocab).
+  EXPECT_EQ(s.info().tokenizer, WordPieceTokenizer::medcpt().fingerprint());
+  EXPECT_EQ(s.info().max_text_len, 256);
   int fold9 = 0;
   for (std::int64_t i = 0; i < s.size(); ++i) fold9 += s.fold(i) == 9;
   EXPECT_EQ(fold9, 120);
