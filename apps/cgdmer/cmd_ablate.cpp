@@ -8,7 +8,7 @@
 #include "eval/tasks.h"
 #include "train/ablation.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_ablate {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 RegisterCommand reg{
@@ -51,4 +51,4 @@ RegisterCommand reg{
      }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_ablate

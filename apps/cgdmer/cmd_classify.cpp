@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "serve/classify.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_classify {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 Runner setup(CLI::App& app) {
@@ -84,4 +84,4 @@ Runner setup(CLI::App& app) {
 RegisterCommand reg{{"classify", "a classifier's calibrated findings or zero-shot scores: one record as ranked JSON, or many as a table", 61, setup}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_classify

@@ -33,7 +33,7 @@
 
 namespace fs = std::filesystem;
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_demo {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 struct DemoFlags {
@@ -331,4 +331,4 @@ RegisterCommand reg{
      }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_demo

@@ -5,7 +5,7 @@
 #include "command.h"
 #include "serve/embed.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_embed {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 Runner setup(CLI::App& app) {
@@ -65,4 +65,4 @@ Runner setup(CLI::App& app) {
 RegisterCommand reg{{"embed", "ECG features (pooled / shared) for records, folders or stores → .npy/CSV", 60, setup}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_embed

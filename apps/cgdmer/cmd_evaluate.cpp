@@ -10,7 +10,7 @@
 #include "eval/evaluate.h"
 #include "eval/tasks.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_evaluate {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 std::vector<std::string> split_commas(const std::string& s) {
@@ -112,4 +112,4 @@ RegisterCommand reg_zeroshot{{"zeroshot", "zero-shot classification only (evalua
                               42, [](CLI::App& app) { return setup(app, "zeroshot"); }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_evaluate

@@ -5,7 +5,7 @@
 #include "command.h"
 #include "serve/export_model.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_export {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 Runner setup(CLI::App& app) {
@@ -29,4 +29,4 @@ Runner setup(CLI::App& app) {
 RegisterCommand reg{{"export", "checkpoint → model.safetensors + config.json (+ Python loader in tools/)", 63, setup}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_export

@@ -6,7 +6,7 @@
 #include "command.h"
 #include "train/finetune.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_finetune {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 Runner setup(CLI::App& app) {
@@ -79,4 +79,4 @@ Runner setup(CLI::App& app) {
 RegisterCommand reg{{"finetune", "train a classifier on a store's labels (linear or full), calibrated on validation", 47, setup}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_finetune

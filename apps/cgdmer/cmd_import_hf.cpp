@@ -8,7 +8,7 @@
 #include "command.h"
 #include "model/bert.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_import_hf {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 struct ImportHfArgs {
@@ -41,4 +41,4 @@ RegisterCommand reg{{"import-hf",
                      }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_import_hf

@@ -7,7 +7,7 @@
 #include "model/cgdmer_model.h"
 #include "model/model_summary.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_model_info {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 struct ModelInfoArgs {
@@ -30,4 +30,4 @@ RegisterCommand reg{{"model-info", "print a config's resolved values and paramet
                      }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_model_info

@@ -19,7 +19,7 @@
 #include "serve/ecg_overlays.h"
 #include "serve/serving_model.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_plot {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 struct PlotFlags {
@@ -251,4 +251,4 @@ RegisterCommand reg{{"plot", "draw an ECG as a clinical 12-lead page (PNG/PDF), 
                      setup}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_plot

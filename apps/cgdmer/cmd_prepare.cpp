@@ -10,7 +10,7 @@
 #include "core/atomic_file.h"
 #include "data/prepare.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_prepare {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 struct PrepareFlags {
@@ -87,4 +87,4 @@ RegisterCommand reg{{"prepare", "turn an ECG dataset folder into a shard store f
                      }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_prepare

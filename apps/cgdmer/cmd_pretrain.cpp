@@ -19,7 +19,7 @@
 
 extern char** environ;
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_pretrain {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 struct Flags {
@@ -147,4 +147,4 @@ RegisterCommand reg{
      }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_pretrain

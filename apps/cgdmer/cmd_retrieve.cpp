@@ -6,7 +6,7 @@
 #include "core/error.h"
 #include "serve/retrieve.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_retrieve {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 Runner setup(CLI::App& app) {
@@ -39,4 +39,4 @@ Runner setup(CLI::App& app) {
 RegisterCommand reg{{"retrieve", "ECG→report / report→ECG retrieval against a store; recall@K with --evaluate", 62, setup}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_retrieve

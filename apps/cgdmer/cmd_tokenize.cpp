@@ -9,7 +9,7 @@
 #include "command.h"
 #include "text/tokenizer.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_tokenize {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 struct TokenizeOptions {
@@ -53,4 +53,4 @@ RegisterCommand reg{{"tokenize", "print the token ids of each line of standard i
                      }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_tokenize

@@ -24,7 +24,7 @@
 #include "model/model_loading.h"
 #include "plot/chart.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_tsne {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 struct TsneArgs {
@@ -130,4 +130,4 @@ Runner setup(CLI::App& app) {
 RegisterCommand reg{{"tsne", "t-SNE scatter PNG of encoder features coloured by class (paper Fig. 3)", 45, setup}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_tsne

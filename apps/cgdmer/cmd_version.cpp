@@ -11,7 +11,7 @@
 #include "core/paths.h"
 #include "model/runtime.h"
 
-namespace cgdmer::cli {
+namespace cgdmer::cli::cmd_version {  // one namespace per command: apps/cgdmer builds as a unity build
 namespace {
 
 int run_info() {
@@ -31,4 +31,4 @@ RegisterCommand reg{{"info", "show the build, threads, BLAS and bf16/CUDA suppor
                      [](CLI::App&) -> Runner { return run_info; }}};
 
 }  // namespace
-}  // namespace cgdmer::cli
+}  // namespace cgdmer::cli::cmd_version

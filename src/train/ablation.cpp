@@ -24,7 +24,7 @@ namespace cgdmer {
 namespace fs = std::filesystem;
 namespace {
 
-std::vector<std::string> loss_weights(double cons, double e_rec, double t_rec, double orth,
+std::vector<std::string> variant_loss_weights(double cons, double e_rec, double t_rec, double orth,
                                       double siglip) {
   auto w = [](const char* k, double v) { return std::string("loss.") + k + "=" + std::to_string(v); };
   return {w("lambda_cons", cons), w("lambda_e_rec", e_rec), w("lambda_t_rec", t_rec),
@@ -32,15 +32,15 @@ std::vector<std::string> loss_weights(double cons, double e_rec, double t_rec, d
 }
 
 std::vector<AblationVariant> make_variants() {
-  auto v1 = loss_weights(1, 0, 0, 0, 0);
+  auto v1 = variant_loss_weights(1, 0, 0, 0, 0);
   v1.push_back("ecg.mask_ratio=0.0");
   auto merl = v1;
   merl.push_back("text.freeze=all");
   return {{"variant1", v1},
-          {"variant2", loss_weights(1, 1, 0, 0, 0)},
-          {"variant3", loss_weights(1, 1, 1, 0, 0)},
-          {"variant4", loss_weights(1, 1, 1, 1, 0)},
-          {"full", loss_weights(1, 1, 1, 1, 1)},
+          {"variant2", variant_loss_weights(1, 1, 0, 0, 0)},
+          {"variant3", variant_loss_weights(1, 1, 1, 0, 0)},
+          {"variant4", variant_loss_weights(1, 1, 1, 1, 0)},
+          {"full", variant_loss_weights(1, 1, 1, 1, 1)},
           {"merl", merl}};
 }
 

@@ -248,7 +248,7 @@ double macro_auroc(const torch::Tensor& logits, const torch::Tensor& y) {
 
 
 // One fine-tuning run's moving parts.
-struct Trainer {
+struct FinetuneTrainer {
   FinetuneOptions o;
   std::string run;
   ShardStore store;
@@ -265,7 +265,7 @@ struct Trainer {
   bool full = false;
   torch::Tensor feat_train, feat_val, feat_test;  // linear mode: frozen features (N, D)
 
-  Trainer(FinetuneOptions opts, std::string run_dir)
+  FinetuneTrainer(FinetuneOptions opts, std::string run_dir)
       : o(std::move(opts)), run(std::move(run_dir)), store(ShardStore::open(o.data)) {}
 
   void build() {
@@ -522,7 +522,7 @@ FinetuneResult run_finetune(const FinetuneOptions& given) {
                       "continue it with --resume " + run + ", or choose another --out");
   fs::create_directories(run);
 
-  Trainer t(o, run);
+  FinetuneTrainer t(o, run);
   t.build();
   if (!resuming) {
     write_file_atomic((fs::path(run) / "finetune.json").string(), finetune_options_json(o).dump(2) + "\n");
