@@ -14,10 +14,12 @@
 #include "core/error.h"
 #include "model/bert.h"
 #include "model/weights.h"
+#include "tensor_diff.h"
 #include "scratch_dir.h"
 
 namespace fs = std::filesystem;
 using namespace cgdmer;
+using cgdmer::testing::max_abs_diff;
 
 namespace {
 
@@ -33,9 +35,6 @@ constexpr double kAtol = 2e-5;
 
 std::string tmp_path(const std::string& name) { return cgdmer::testing::scratch_path(name); }
 
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>();
-}
 
 BertModel tiny_model() {
   BertModel m(read_hf_bert_config(kTiny + "/config.json"));

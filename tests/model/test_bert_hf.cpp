@@ -28,11 +28,13 @@
 #include "model/model_summary.h"
 #include "model/text_tokenizer.h"
 #include "model/weights.h"
+#include "tensor_diff.h"
 #include "scratch_dir.h"
 #include "text/tokenizer.h"
 
 namespace fs = std::filesystem;
 using namespace cgdmer;
+using cgdmer::testing::max_abs_diff;
 
 namespace {
 
@@ -46,7 +48,7 @@ const std::string kFixture =
 // 180x below the smallest real mistake, measured with transformers on this fixture: LN eps 1e-5
 // instead of 1e-12 moves last_hidden by 1.8e-3, tanh-GELU by 5.1e-3, positions shifted by one
 // by 1.1, a dropped padding mask by 2.4.
-constexpr double kAtol = 1e-5;
+constexpr double kHfAtol = 1e-5;
 
 std::string weights_dir() {
   if (const char* e = std::getenv("CGDMER_TEST_BERT_DIR"); e && *e) return e;
@@ -77,9 +79,6 @@ const Fixture& fixture() {
   return f;
 }
 
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
 
 }  // namespace
 
@@ -161,12 +160,12 @@ TEST(BertHf, HiddenStatesAndPoolerMatchTransformers) {
   std::printf("[parity all-MiniLM-L6-v2 vs transformers] max|diff| last_hidden %.3g, pooler %.3g, "
               "layer slices %.3g, layer means %.3g, layer L2 norms %.3g\n",
               d_last, d_pool, d_slice, d_mean, d_norm);
-  EXPECT_LT(d_last, kAtol);
-  EXPECT_LT(d_pool, kAtol);
-  EXPECT_LT(d_slice, kAtol);
-  EXPECT_LT(d_mean, kAtol);
+  EXPECT_LT(d_last, kHfAtol);
+  EXPECT_LT(d_pool, kHfAtol);
+  EXPECT_LT(d_slice, kHfAtol);
+  EXPECT_LT(d_mean, kHfAtol);
   // | ||a|| - ||b|| | <= ||a - b|| <= sqrt(H) * max|a - b|: the entry tolerance, over H = 384.
-  EXPECT_LT(d_norm, kAtol * std::sqrt(384.0));
+  EXPECT_LT(d_norm, kHfAtol * std::sqrt(384.0));
   // forward() is forward_all().back().
   EXPECT_TRUE(torch::equal(m->forward(ids, mask), hs.back()));
 }
@@ -187,7 +186,7 @@ TEST(BertHf, CgDmerBuiltFromTheFolderMatchesTransformers) {
   const auto h = te->forward(ids, mask).index({mask.to(torch::kBool)});
   const double d = max_abs_diff(h, f.t.at("last_hidden"));
   std::printf("[parity via Config::load(tiny, text.hf_weights) + CgDmer] last_hidden %.3g\n", d);
-  EXPECT_LT(d, kAtol);
+  EXPECT_LT(d, kHfAtol);
   // text_shared runs the same encoder: finite, unit-norm (B, E) features.
   const auto s = model->text_shared(ids, mask);
   EXPECT_EQ(s.sizes(), (std::vector<int64_t>{8, c.head.dim}));

@@ -11,7 +11,7 @@
 using namespace cgdmer;
 
 namespace {
-std::string error_of(const std::string& text) {
+std::string device_error_of(const std::string& text) {
   try {
     parse_device(text, "--device");
   } catch (const ConfigError& e) {
@@ -23,17 +23,17 @@ std::string error_of(const std::string& text) {
 
 TEST(ParseDevice, CpuAndMalformedNames) {
   EXPECT_EQ(parse_device("cpu"), torch::Device(torch::kCPU));
-  EXPECT_NE(error_of("gpu").find("must be cpu, cuda or cuda:N, not 'gpu'"), std::string::npos);
-  EXPECT_NE(error_of("cuda:x").find("the GPU index must be a number"), std::string::npos);
-  EXPECT_NE(error_of("cuda:").find("the GPU index must be a number"), std::string::npos);
+  EXPECT_NE(device_error_of("gpu").find("must be cpu, cuda or cuda:N, not 'gpu'"), std::string::npos);
+  EXPECT_NE(device_error_of("cuda:x").find("the GPU index must be a number"), std::string::npos);
+  EXPECT_NE(device_error_of("cuda:").find("the GPU index must be a number"), std::string::npos);
 }
 
 TEST(ParseDevice, CudaOnlyWhereThereIsOne) {
   if (torch::cuda::is_available()) {
     EXPECT_EQ(parse_device("cuda"), torch::Device(torch::kCUDA, 0));
-    EXPECT_NE(error_of("cuda:999").find("CUDA device(s)"), std::string::npos);
+    EXPECT_NE(device_error_of("cuda:999").find("CUDA device(s)"), std::string::npos);
   } else {  // this CPU build or machine: a clear refusal instead of a crash later
-    EXPECT_NE(error_of("cuda").find("has no CUDA device"), std::string::npos);
-    EXPECT_NE(error_of("cuda:1").find("has no CUDA device"), std::string::npos);
+    EXPECT_NE(device_error_of("cuda").find("has no CUDA device"), std::string::npos);
+    EXPECT_NE(device_error_of("cuda:1").find("has no CUDA device"), std::string::npos);
   }
 }

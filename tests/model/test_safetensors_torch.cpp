@@ -17,7 +17,7 @@ using namespace cgdmer;
 
 namespace {
 
-std::string tmp_path(const std::string& name) { return cgdmer::testing::scratch_path(name); }
+std::string scratch_file(const std::string& name) { return cgdmer::testing::scratch_path(name); }
 
 struct TinyImpl : torch::nn::Module {
   TinyImpl(int in = 3, int out = 2) {
@@ -31,7 +31,7 @@ struct TinyImpl : torch::nn::Module {
 };
 TORCH_MODULE(Tiny);
 
-std::string error_of(const std::function<void()>& f) {
+std::string load_error_of(const std::function<void()>& f) {
   try {
     f();
   } catch (const FormatError& e) {
@@ -56,7 +56,7 @@ TEST(Weights, TensorRoundTripAllDTypes) {
       {"nc", torch::randn({3, 4}).t()},  // non-contiguous source
       {"scalar", torch::tensor(3.5)},
   };
-  const auto path = tmp_path("all.safetensors");
+  const auto path = scratch_file("all.safetensors");
   save_safetensors(path, in);
   auto out = load_safetensors(path);
   ASSERT_EQ(out.size(), in.size());
@@ -76,7 +76,7 @@ TEST(Weights, ModuleSaveLoadByName) {
     torch::NoGradGuard ng;
     a->steps.fill_(11);
   }
-  const auto path = tmp_path("tiny.safetensors");
+  const auto path = scratch_file("tiny.safetensors");
   save_module(*a, path);
   auto names = load_safetensors(path);
   EXPECT_EQ(names.size(), 5u);  // fc.weight fc.bias ln.weight ln.bias steps
@@ -98,10 +98,10 @@ TEST(Weights, ModuleSaveLoadByName) {
 
 TEST(Weights, StrictLoadNamesTheProblem) {
   Tiny a(3, 2), wide(4, 2);
-  const auto path = tmp_path("strict.safetensors");
+  const auto path = scratch_file("strict.safetensors");
   save_module(*wide, path);
   auto before = a->fc->weight.clone();
-  auto msg = error_of([&] { load_module(*a, path); });
+  auto msg = load_error_of([&] { load_module(*a, path); });
   EXPECT_NE(msg.find(path), std::string::npos) << msg;
   EXPECT_NE(msg.find("fc.weight (file [2, 4], model [2, 3])"), std::string::npos) << msg;
   EXPECT_TRUE(torch::equal(before, a->fc->weight)) << "a refused file must not modify the model";
@@ -109,7 +109,7 @@ TEST(Weights, StrictLoadNamesTheProblem) {
   auto st = module_state(*a);
   st.erase("ln.weight");
   st["extra.thing"] = torch::zeros({1});
-  msg = error_of([&] { load_state(*a, st, "mem"); });
+  msg = load_error_of([&] { load_state(*a, st, "mem"); });
   EXPECT_NE(msg.find("missing tensors: ln.weight"), std::string::npos) << msg;
   EXPECT_NE(msg.find("unexpected tensors: extra.thing"), std::string::npos) << msg;
 
@@ -126,7 +126,7 @@ TEST(Weights, StrictLoadNamesTheProblem) {
   // Integer into a float parameter is refused; f16 → f32 is converted.
   st = module_state(*a);
   st["fc.bias"] = torch::zeros({2}, torch::kInt64);
-  msg = error_of([&] { load_state(*a, st, "mem"); });
+  msg = load_error_of([&] { load_state(*a, st, "mem"); });
   EXPECT_NE(msg.find("fc.bias (file dtype Long"), std::string::npos) << msg;
   st["fc.bias"] = torch::full({2}, 0.5, torch::kFloat16);
   load_state(*a, st, "mem");

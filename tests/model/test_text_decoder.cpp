@@ -10,21 +10,20 @@
 #include "model/bert.h"
 #include "model/text_decoder.h"
 #include "model/weights.h"
+#include "tensor_diff.h"
 
 using namespace cgdmer;
+using cgdmer::testing::max_abs_diff;
 
 namespace {
 
-const std::string kDir = std::string(CGDMER_SOURCE_DIR) + "/tests/fixtures/bert";
+const std::string kFixtures = std::string(CGDMER_SOURCE_DIR) + "/tests/fixtures/bert";
 
 // fp32, same ops, different kernels: measured differences are ~1e-6 on O(1) logits and
 // ~1e-7 on the gradients. Bounds: 2e-5 absolute for logits/loss, and for gradients 1e-5
 // absolute + 1e-4 relative (gradients are summed over many positions).
-constexpr double kAtol = 2e-5;
+constexpr double kDecoderAtol = 2e-5;
 
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>();
-}
 
 // Options of the fixture decoder (written to the file's metadata by the generator).
 TextDecoderOptions fixture_options(const std::string& path) {
@@ -43,7 +42,7 @@ TextDecoderOptions fixture_options(const std::string& path) {
 }  // namespace
 
 TEST(TextDecoder, MatchesReferenceLossLogitsAndGradients) {
-  const auto path = kDir + "/decoder.safetensors";
+  const auto path = kFixtures + "/decoder.safetensors";
   auto f = load_safetensors(path);
   TextDecoder dec(fixture_options(path));
   LoadStateOptions opt;
@@ -54,10 +53,10 @@ TEST(TextDecoder, MatchesReferenceLossLogitsAndGradients) {
   auto memory = f["memory"].clone().requires_grad_();
   auto logits = dec->forward(f["decoder_input"], memory, f["memory_mask"]);
   const double d_logits = max_abs_diff(logits, f["logits"]);
-  EXPECT_LT(d_logits, kAtol);
+  EXPECT_LT(d_logits, kDecoderAtol);
   auto loss = text_reconstruction_loss(logits, f["target"]);
   const double d_loss = std::abs(loss.item<double>() - f["loss"].item<double>());
-  EXPECT_LT(d_loss, kAtol);
+  EXPECT_LT(d_loss, kDecoderAtol);
   loss.backward();
 
   auto params = dec->named_parameters(true);
@@ -78,7 +77,7 @@ TEST(TextDecoder, MatchesReferenceLossLogitsAndGradients) {
 }
 
 TEST(TextDecoder, CausalAndMemoryMasked) {
-  const auto path = kDir + "/decoder.safetensors";
+  const auto path = kFixtures + "/decoder.safetensors";
   auto f = load_safetensors(path);
   TextDecoder dec(fixture_options(path));
   LoadStateOptions opt;
@@ -116,10 +115,10 @@ TEST(TextDecoder, LossIgnoresPaddingAndHandlesEmpty) {
 }
 
 TEST(BertMlmHead, MatchesHuggingFaceReference) {
-  const auto path = kDir + "/bert_io.safetensors";
+  const auto path = kFixtures + "/bert_io.safetensors";
   auto io = load_safetensors(path);
-  BertModel bert(read_hf_bert_config(kDir + "/tiny/config.json"));
-  load_hf_bert_weights(bert, kDir + "/tiny");
+  BertModel bert(read_hf_bert_config(kFixtures + "/tiny/config.json"));
+  load_hf_bert_weights(bert, kFixtures + "/tiny");
   BertMlmHead head(32, 100, 1e-12);
   LoadStateOptions opt;
   opt.prefix = "mlm.";
@@ -128,7 +127,7 @@ TEST(BertMlmHead, MatchesHuggingFaceReference) {
   torch::NoGradGuard ng;
   auto logits = head->forward(io["last_hidden"], bert->word_embeddings());
   const double d = max_abs_diff(logits, io["mlm_logits"]);
-  EXPECT_LT(d, kAtol);
+  EXPECT_LT(d, kDecoderAtol);
   std::printf("MLM head vs HF reference: max |diff| %.3g\n", d);
   EXPECT_THROW(head->forward(io["last_hidden"], torch::Tensor()), c10::Error);  // tied needs embeddings
   BertMlmHead untied(32, 100, 1e-12, /*tied=*/false);

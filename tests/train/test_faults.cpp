@@ -64,7 +64,7 @@ using cgdmer::testing::synthetic_store;
 
 // The tiny model of test_engine.cpp, all loss terms on; keep_last high so the tests can
 // compare the checkpoints before and after a skipped step.
-PretrainOptions base_options(const std::string& out) {
+PretrainOptions fault_run_options(const std::string& out) {
   PretrainOptions o;
   o.config = "tiny";
   o.overrides = cgdmer::testing::tiny_overrides();
@@ -241,7 +241,7 @@ const ReferenceRun& reference_run() {
   static ReferenceRun ref;
   if (!ref.steps.empty()) return ref;
   const auto dir = temp_path("diskfull_ref");
-  auto o = base_options(dir.string());
+  auto o = fault_run_options(dir.string());
   o.max_steps = 3;
   o.save_every = 1;
   ref.steps = run_pretrain(o).steps;
@@ -282,7 +282,7 @@ void disk_full_scenario(DiskFull mechanism) {
   std::printf("disk-full mechanism: %s (checkpoint %zu bytes)\n", mech_text.c_str(), c);
   ::testing::Test::RecordProperty("disk_full_mechanism", mech_text);
 
-  auto o = base_options(run.string());
+  auto o = fault_run_options(run.string());
   o.max_steps = 3;
   o.save_every = 1;
   std::string first_bytes;
@@ -321,7 +321,7 @@ void disk_full_scenario(DiskFull mechanism) {
   if (tmpfs) {
     ASSERT_TRUE(tmpfs->resize(pages(c) * 8)) << std::strerror(errno);
   }
-  auto ro = base_options("");
+  auto ro = fault_run_options("");
   ro.resume = run.string();
   ro.max_steps = 3;
   ro.save_every = 1;
@@ -351,7 +351,7 @@ TEST(Faults, FileSizeLimitDuringCheckpointSaveKeepsTheLastGoodCheckpoint) {
 
 TEST(Faults, NonFiniteLossSkipsTheStepAndTrainingContinues) {
   const auto run = temp_path("nan_isolated");
-  auto o = base_options(run.string());
+  auto o = fault_run_options(run.string());
   o.max_steps = 6;
   o.save_every = 1;
   o.poison_loss_at = [](std::int64_t s) { return s == 3; };
@@ -395,7 +395,7 @@ TEST(Faults, NonFiniteLossSkipsTheStepAndTrainingContinues) {
 
 TEST(Faults, NonFiniteLossesInARowStopTheRunKeepingTheLastGoodCheckpoint) {
   const auto run = temp_path("nan_stop");
-  auto o = base_options(run.string());
+  auto o = fault_run_options(run.string());
   o.overrides.push_back("train.max_bad_steps=3");
   o.max_steps = 12;
   o.save_every = 2;
@@ -438,7 +438,7 @@ TEST(Faults, NonFiniteLossesInARowStopTheRunKeepingTheLastGoodCheckpoint) {
                                         "step-00000006.ckpt"}));
 
   // Once the cause is gone, --resume continues from the kept checkpoint.
-  auto ro = base_options("");
+  auto ro = fault_run_options("");
   ro.resume = run.string();
   ro.max_steps = 8;
   const auto resumed = run_pretrain(ro);
@@ -459,7 +459,7 @@ TEST(FaultsWorker, DISABLED_DataParallelRank) {
   ASSERT_NE(rank_s, nullptr) << "a worker body: run only by spawn_self(), which sets its environment";
   const int rank = std::atoi(rank_s);
   const std::string dir = std::getenv("CGDMER_TEST_FAULTS_DIR");
-  auto o = base_options(dir + "/run");
+  auto o = fault_run_options(dir + "/run");
   o.overrides.push_back("text.dropout=0.0");
   o.max_steps = 1000;  // never reached
   o.save_every = 1000;

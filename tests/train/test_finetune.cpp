@@ -54,7 +54,7 @@ const Sample& sample() {
   return s;
 }
 
-FinetuneOptions base_options(const std::string& out) {
+FinetuneOptions finetune_options(const std::string& out) {
   FinetuneOptions o;
   o.random_init_config = sample().config;
   o.data = sample().store;
@@ -71,7 +71,7 @@ FinetuneOptions base_options(const std::string& out) {
   return o;
 }
 
-std::string write_text(const std::string& path, const std::string& text) {
+std::string write_text_file(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
   return path;
 }
@@ -96,7 +96,7 @@ TEST(Finetune, LabelCsvBothFormsAndItsErrors) {
   rules.val_fold = 8, rules.test_fold = 9;
   // Names separated by ';', split column given: classes sorted, rows where the CSV says.
   const std::string a = store.record_id(0), b = store.record_id(1), c = store.record_id(2);
-  auto t = read_label_csv(write_text(dir + "/names.csv", "id,split,labels\n" + a + ",train,AF;PVC\n" + b +
+  auto t = read_label_csv(write_text_file(dir + "/names.csv", "id,split,labels\n" + a + ",train,AF;PVC\n" + b +
                                                               ",val,\n" + c + ",test,PVC\n"),
                           store, rules);
   ASSERT_EQ(t.classes, (std::vector<std::string>{"AF", "PVC"}));
@@ -108,13 +108,13 @@ TEST(Finetune, LabelCsvBothFormsAndItsErrors) {
   EXPECT_EQ(t.split.y_val.sum().item<float>(), 0.f);
   EXPECT_EQ(t.split.y_test[0][1].item<float>(), 1.f);
   // 0/1 columns, no split column: the store's folds decide.
-  t = read_label_csv(write_text(dir + "/cols.csv", "id,X,Y\n" + a + ",1,0\n" + b + ",0,1\n"), store, rules);
+  t = read_label_csv(write_text_file(dir + "/cols.csv", "id,X,Y\n" + a + ",1,0\n" + b + ",0,1\n"), store, rules);
   ASSERT_EQ(t.classes, (std::vector<std::string>{"X", "Y"}));
   EXPECT_EQ(t.split.train.size() + t.split.val.size() + t.split.test.size(), 2u);
   // Errors name the file and the problem.
   auto msg = [&](const std::string& name, const std::string& text) {
     try {
-      read_label_csv(write_text(dir + "/" + name, text), store, rules);
+      read_label_csv(write_text_file(dir + "/" + name, text), store, rules);
     } catch (const FormatError& e) {
       return std::string(e.what());
     }
@@ -129,7 +129,7 @@ TEST(Finetune, LabelCsvBothFormsAndItsErrors) {
 }
 
 TEST(Finetune, LinearClassifierIsCalibratedAndServedByClassify) {
-  FinetuneOptions o = base_options(cgdmer::testing::scratch_path("ft_linear"));
+  FinetuneOptions o = finetune_options(cgdmer::testing::scratch_path("ft_linear"));
   o.mode = "linear";
   o.epochs = 4;
   const FinetuneResult r = run_finetune(o);
@@ -197,12 +197,12 @@ TEST(Finetune, LinearClassifierIsCalibratedAndServedByClassify) {
 }
 
 TEST(Finetune, FullFineTuneResumesExactly) {
-  FinetuneOptions a = base_options(cgdmer::testing::scratch_path("ft_full_a"));
+  FinetuneOptions a = finetune_options(cgdmer::testing::scratch_path("ft_full_a"));
   a.mode = "full";
   a.epochs = 2;
   const FinetuneResult ra = run_finetune(a);
 
-  FinetuneOptions b = base_options(cgdmer::testing::scratch_path("ft_full_b"));
+  FinetuneOptions b = finetune_options(cgdmer::testing::scratch_path("ft_full_b"));
   b.mode = "full";
   b.epochs = 2;
   b.stop_after_epoch = 1;
@@ -238,9 +238,9 @@ TEST(Finetune, MulticlassFromCsvAndTheRefusals) {
   std::string csv = "id,labels\n";
   for (std::int64_t i = 0; i < store.size(); ++i)
     csv += store.record_id(i) + "," + (store.labels(i, "super")[std::size_t(norm)] ? "NORM" : "ABNORMAL") + "\n";
-  FinetuneOptions o = base_options(dir + "/run");
+  FinetuneOptions o = finetune_options(dir + "/run");
   o.task.clear();
-  o.labels_csv = write_text(dir + "/labels.csv", csv);
+  o.labels_csv = write_text_file(dir + "/labels.csv", csv);
   o.mode = "linear";
   o.objective = Objective::multiclass;
   o.class_weights = "balanced";
@@ -250,7 +250,7 @@ TEST(Finetune, MulticlassFromCsvAndTheRefusals) {
   EXPECT_TRUE(torch::allclose(p.sum(1), torch::ones({7}), 1e-6, 1e-6));
 
   // PTB-XL super has records with several classes: not a multiclass problem.
-  FinetuneOptions m = base_options(dir + "/bad");
+  FinetuneOptions m = finetune_options(dir + "/bad");
   m.mode = "linear";
   m.objective = Objective::multiclass;
   try {
@@ -273,7 +273,7 @@ TEST(Finetune, MulticlassFromCsvAndTheRefusals) {
   meta.training_data = to_json(td);
   const std::string ckpt = dir + "/leaky.ckpt";
   save_checkpoint(ckpt, *leaky, nullptr, meta);
-  FinetuneOptions l = base_options(dir + "/leak");
+  FinetuneOptions l = finetune_options(dir + "/leak");
   l.random_init_config.clear();
   l.model = ckpt;
   l.mode = "linear";
