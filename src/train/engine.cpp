@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/progress.h"
 #include "data/loader.h"
+#include "data/report_tokens.h"
 #include "data/shard_store.h"
 #include "data/store_set.h"
 #include "model/cgdmer_model.h"
@@ -282,7 +283,14 @@ RunData open_data(const RunPlan& p) {
   if (p.resume_reader) check_same_training_data(p, d.record);
   if (!p.val.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.val));
   else if (!p.val_folds.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.data.front()));
-  if (d.val_store) d.val_rows = fold_subset(*d.val_store, p.val_folds, Role::validation);
+  if (d.val_store) {
+    d.val_rows = fold_subset(*d.val_store, p.val_folds, Role::validation);
+    if (ReportTokens(*d.val_store, d.text_tokenizer.get()).retokenizes()) {
+      text_tokenizer_for(p.cfg.text);  // its ids must fit the model: ConfigError now, not at the first validation
+      spdlog::info("{} (validation): its token ids are another vocabulary's than the text encoder's; "
+                   "its reports are tokenized with the text encoder's", d.val_store->dir());
+    }
+  }
   return d;
 }
 
@@ -479,6 +487,7 @@ void validate_and_mark_best(Trainer& t, const RunPlan& p, const RunData& d, cons
   v.store = d.val_store.get();
   v.rows = d.val_rows;
   v.collate = c.collate;
+  v.text_tokenizer = d.text_tokenizer.get();
   v.seed = t.state.seed;
   v.precision = p.precision;
   const ValidationReport rep = validate(t.model, p.cfg, v, c.dist);

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/paths.h"
 #include "data/report_tokens.h"
+#include "data/store_set.h"
 #include "eval/features.h"
 #include "eval/tasks.h"
 #include "eval/zero_shot.h"
@@ -41,7 +42,7 @@ double validation_loss(CgDmer& model, const Config& cfg, const ValidationSetup& 
   lo.workers = 1;
   double sum = 0, n = 0;
   if (lo.batch_size > 0) {
-    Loader loader(*v.store, lo);
+    Loader loader(StoreSet({v.store}, v.text_tokenizer), lo);
     const auto nb = std::min<std::int64_t>(kLossBatches, loader.batches_per_epoch());
     for (std::int64_t i = 0; i < nb; ++i) {
       Batch b = loader.next();
@@ -112,9 +113,7 @@ void representation_analysis(CgDmer& model, const Config& cfg, const ValidationS
   torch::NoGradGuard ng;
   const ShardStore& val = *v.store;
   const int L = val.info().n_leads, S = val.info().n_samples, T = cfg.text.max_len;
-  const WordPieceTokenizer text_tokenizer = text_tokenizer_unchecked(model->config().text);
-  const ReportTokens report_tokens(val, &text_tokenizer);  // the text encoder's own ids
-  if (report_tokens.retokenizes()) text_tokenizer_for(model->config().text);  // ids must fit the model
+  const ReportTokens report_tokens(val, v.text_tokenizer);  // the text encoder's own ids
   std::vector<torch::Tensor> ep, es, esp, tp, ts, tsp;
   std::vector<std::vector<std::int32_t>> reports;
   const std::int64_t batch = 64;
@@ -131,6 +130,7 @@ void representation_analysis(CgDmer& model, const Config& cfg, const ValidationS
         ids[i][t] = tok[std::size_t(t)];
         mask[i][t] = 1;
       }
+      if (int(tok.size()) > T) ids[i][T - 1] = v.collate.sep_id;  // cut as training cuts: [SEP] last
     }
     AutocastGuard ag(v.precision == Precision::bf16, device);
     const auto e = model->ecg_embeddings(x.to(device));

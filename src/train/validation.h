@@ -24,6 +24,7 @@
 #include "eval/embedding_quality.h"
 #include "model/cgdmer_model.h"
 #include "model/precision.h"
+#include "text/tokenizer.h"
 #include "train/collate.h"
 #include "train/distributed.h"
 
@@ -45,6 +46,9 @@ struct ValidationSetup {
   const ShardStore* store = nullptr;
   std::vector<std::int64_t> rows;  // validation records (empty = the whole store)
   CollateOptions collate;
+  // The text encoder's tokenizer: reports whose stored ids another vocabulary made are read
+  // in its ids (data/report_tokens.h). nullptr = the stored ids as they are.
+  const WordPieceTokenizer* text_tokenizer = nullptr;
   std::uint64_t seed = 0;          // masks as in epoch 0 of the run
   Precision precision = Precision::fp32;  // resolved
 };

@@ -25,7 +25,9 @@
 #include "model/cgdmer_model.h"
 #include "model/model_loading.h"
 #include "scratch_dir.h"
+#include "shared_data.h"
 #include "spawn_self.h"
+#include "text/tokenizer.h"
 #include "tiny_run.h"
 #include "train/checkpoint.h"
 #include "train/collate.h"
@@ -136,6 +138,55 @@ TEST(Collate, TruncationAndDecoderStartUseTheVocabularysSpecials) {
   EXPECT_EQ(in.text_ids[0][0].item<std::int64_t>(), 2);
   EXPECT_EQ(in.text_ids[0][n - 1].item<std::int64_t>(), 3);
   EXPECT_EQ(in.dec_input[0][0].item<std::int64_t>(), 2);
+}
+
+// A store whose ids another vocabulary made (here: it says bert-base-uncased's) is read in the
+// text encoder's ids. Its reports all read "synthetic" while its stored ids are random, so the
+// logged duplicate-report floor tells which ids trained: ln 4 for a batch of 4 equal reports,
+// 0 for the stored ids. A text model too small for MedCPT's 30,522 ids is refused up front.
+TEST(Engine, AStoreOfAnotherVocabularyIsReadInTheTextEncodersIds) {
+  const std::string bert_base =
+      WordPieceTokenizer::load(cgdmer::testing::shared_path("reference/bert-base-uncased/vocab.txt")).fingerprint();
+  const std::string store = cgdmer::testing::temp_store_dir("cgdmer_test_other_vocab");
+  cgdmer::testing::write_train_store(store, "folder", 12, true, 3, bert_base);
+  auto floors = [](const fs::path& run) {
+    std::vector<double> f;
+    std::ifstream in(run / "metrics.jsonl");
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line);
+      if (j.contains("loss_cons_dup_floor")) f.push_back(j["loss_cons_dup_floor"].get<double>());
+    }
+    return f;
+  };
+  auto o = base_options(temp_run("other_vocab_small").string());
+  o.data = {store};
+  o.max_steps = 2;
+  try {
+    run_pretrain(o);
+    FAIL() << "a 512-token text model trained on reports it must tokenize with MedCPT's 30,522 ids";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("ids would be out of range"), std::string::npos) << e.what();
+  }
+  // The same as a validation store only: refused before the first step, not at the first validation.
+  auto val_only = base_options(temp_run("other_vocab_val").string());
+  val_only.val = store;
+  val_only.val_folds = {4};
+  val_only.max_steps = 2;
+  EXPECT_THROW(run_pretrain(val_only), ConfigError);
+  EXPECT_FALSE(fs::exists(fs::path(val_only.out) / "metrics.jsonl"));
+  for (const bool other : {true, false}) {
+    SCOPED_TRACE(other ? "store of another vocabulary" : "store of MedCPT's ids (no fingerprint)");
+    const auto run = temp_run(other ? "other_vocab" : "own_vocab");
+    auto big = base_options(run.string());
+    big.overrides.push_back("text.vocab_size=30522");
+    if (other) big.data = {store};
+    big.max_steps = 2;
+    run_pretrain(big);
+    const auto f = floors(run);
+    ASSERT_EQ(f.size(), 2u);
+    for (double v : f) EXPECT_NEAR(v, other ? std::log(4.0) : 0.0, 1e-9);
+  }
+  fs::remove_all(store);
 }
 
 TEST(Engine, DryRunBuildsNothingOnDisk) {

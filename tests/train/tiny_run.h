@@ -17,10 +17,12 @@
 
 namespace cgdmer::testing {
 
-// A store of `n` records, 12 leads × 200 samples, smooth random signals; reports of 6–20
-// random ids. `folded`: record r is in fold 1 + r % 4; otherwise no record has a fold (as LUDB).
+// A store of `n` records, 12 leads × 200 samples, smooth random signals; every report reads
+// "synthetic" but its stored ids are 6–20 random ones, so the ids alone tell records apart.
+// `folded`: record r is in fold 1 + r % 4; otherwise no record has a fold (as LUDB).
+// `tokenizer`: the fingerprint store.json names ("" = none, taken as MedCPT's).
 inline void write_train_store(const std::string& dir, const std::string& dataset, int n, bool folded,
-                              std::uint64_t seed) {
+                              std::uint64_t seed, const std::string& tokenizer = "") {
   std::filesystem::remove_all(dir);
   StoreLayout lay;
   lay.dataset = dataset;
@@ -31,6 +33,7 @@ inline void write_train_store(const std::string& dir, const std::string& dataset
   for (const char* n : {"I", "II", "III", "aVR", "aVF", "aVL", "V1", "V2", "V3", "V4", "V5", "V6"})
     lay.lead_names.push_back(n);
   lay.max_text_len = 32;
+  lay.tokenizer = tokenizer;
   auto w = ShardWriter::create(dir, lay);
   std::mt19937_64 rng(seed);
   std::vector<float> sig(12 * 200);
