@@ -1,7 +1,7 @@
 // The tokenizer that belongs to a config's text encoder: the vocabulary of the
 // text.hf_weights folder when it is one (tokenizer.json, else vocab.txt), else the bundled
 // MedCPT vocabulary (the paper's encoder, and what a .safetensors from `import-hf` of MedCPT
-// expects). Code that tokenizes reports for a model should take its tokenizer from here, so a
+// expects). A text.hf_weights that does not exist is a ConfigError, not MedCPT. Code that tokenizes reports for a model should take its tokenizer from here, so a
 // model pretrained from another BERT (e.g. all-MiniLM-L6-v2, whose ids differ from MedCPT's)
 // is fed its own ids.
 #pragma once

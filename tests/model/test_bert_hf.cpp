@@ -366,4 +366,18 @@ TEST(BertHf, TextTokenizerForFollowsTheFolder) {
   Config small = mini;
   small.text.vocab_size = 1000;
   EXPECT_THROW(text_tokenizer_for(small.text), ConfigError);
+
+  // A text.hf_weights that is a file (import-hf's output) means MedCPT's vocabulary; one that
+  // does not exist here is an error, not a silent MedCPT (whose ids mean other word pieces).
+  Config imported = Config::load("tiny");
+  imported.text.hf_weights = dir + "/model.safetensors";
+  EXPECT_EQ(text_tokenizer_for(imported.text).fingerprint(), medcpt.fingerprint());
+  Config moved = mini;
+  moved.text.hf_weights = dir + "-moved-away";
+  try {
+    text_tokenizer_for(moved.text);
+    FAIL() << "a missing text.hf_weights folder fell back to MedCPT";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir + "-moved-away does not exist here"), std::string::npos) << e.what();
+  }
 }
