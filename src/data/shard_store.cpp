@@ -142,7 +142,7 @@ StoreInfo parse_store_info(const json& j, const std::string& path) {
     info.lead_names = j.at("lead_names").get<std::vector<std::string>>();
     for (auto& [k, v] : j.at("label_sets").items()) info.label_sets[k] = v.get<std::vector<std::string>>();
     info.tokenizer = j.value("tokenizer", std::string());
-    info.max_text_len = j.value("max_text_len", 0);
+    if (j.contains("max_text_len")) info.max_text_len = json_int<int>(j.at("max_text_len"), path, "max_text_len");
   } catch (const json::exception& e) {
     throw FormatError(path, std::string("bad field: ") + e.what());
   }

@@ -30,9 +30,9 @@ struct CollateOptions {
   std::string reconstruction = "sentinel";  // "sentinel" | "mlm" | "none" (t_rec off)
   SpanMaskOptions span;
   double mlm_ratio = 0.15;
-  // Special ids of the text encoder's vocabulary (these defaults are BERT-base's; MedCPT's are
-  // 0, 2, 3, 4). from_config reads them from the text encoder's tokenizer.
-  int pad_id = 0, cls_id = 101, sep_id = 102, mask_id = 103;
+  // Special ids of the text encoder's vocabulary (MedCPT's are 0, 2, 3, 4; BERT-base's 0, 101,
+  // 102, 103), read by from_config from its tokenizer. -1 = not set: an id the embedding refuses.
+  int pad_id = -1, cls_id = -1, sep_id = -1, mask_id = -1;
 
   // The options of cfg, special ids from the text encoder's tokenizer (model/text_tokenizer.h).
   static CollateOptions from_config(const Config& cfg);
