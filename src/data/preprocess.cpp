@@ -36,12 +36,30 @@ const std::vector<std::string>& mimic_lead_order() {
   return order;
 }
 
+const char* normalisation_name(Normalisation n) {
+  switch (n) {
+    case Normalisation::minmax: return "minmax";
+    case Normalisation::none: return "none";
+    case Normalisation::mv: return "mv";
+  }
+  return "?";
+}
+
+Normalisation parse_normalisation(const std::string& name) {
+  if (name == "minmax") return Normalisation::minmax;
+  if (name == "none") return Normalisation::none;
+  if (name == "mv") return Normalisation::mv;
+  throw ConfigError("unknown normalisation '" + name + "'", "minmax (MERL, the default) or mv (keeps the voltage)");
+}
+
+float absent_lead_value(Normalisation n) { return n == Normalisation::mv ? 0.5f : 0.0f; }
+
 std::string PreprocessOptions::settings_text() const {
   std::string s = "pp1:leads=";
   for (std::size_t i = 0; i < lead_order.size(); ++i) s += (i ? "," : "") + lower(lead_order[i]);
   s += ";fs=" + fmt_double(target_fs) + ";n=" + std::to_string(target_samples) +
        ";keep=" + std::to_string(keep_samples) + ";fill=" + std::to_string(nan_fill_window) +
-       ";norm=" + (normalise ? "minmax" : "none") + ";resampler=poly-kaiser5-10";
+       ";norm=" + normalisation_name(normalisation) + ";resampler=poly-kaiser5-10";
   return s;
 }
 
@@ -141,6 +159,28 @@ void minmax_normalise(std::vector<float>& x) {
   for (auto& v : x) v = float((double(v) - lo) / denom);
 }
 
+void mv_normalise(std::vector<float>& x, int n_leads, std::int64_t n_samples, std::int64_t valid_samples) {
+  if (x.size() != std::size_t(n_leads) * std::size_t(n_samples))
+    throw ConfigError("mv_normalise: buffer is not n_leads × n_samples");
+  const std::int64_t valid = std::clamp<std::int64_t>(valid_samples, 0, n_samples);
+  std::vector<float> sorted;
+  for (int l = 0; l < n_leads; ++l) {
+    float* row = x.data() + std::int64_t(l) * n_samples;
+    double median = 0;
+    if (valid > 0) {
+      sorted.assign(row, row + valid);
+      const auto mid = sorted.begin() + valid / 2;
+      std::nth_element(sorted.begin(), mid, sorted.end());
+      median = *mid;
+      if (valid % 2 == 0) median = 0.5 * (median + *std::max_element(sorted.begin(), mid));
+    }
+    for (std::int64_t t = 0; t < n_samples; ++t) {
+      const double v = t < valid ? 0.5 + (double(row[t]) - median) / kMillivoltsPerUnit : 0.5;
+      row[t] = float(std::clamp(v, 0.0, 1.0));
+    }
+  }
+}
+
 std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptions& o) {
   if (o.target_samples <= 0) throw ConfigError("preprocess: target_samples must be positive");
   if (o.keep_samples < -1) throw ConfigError("preprocess: keep_samples must be -1 or >= 0");
@@ -150,7 +190,16 @@ std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptio
   fill_non_finite(r, o.nan_fill_window);
   r = resample_record(r, o.target_fs);
   std::vector<float> out = crop_or_pad(r, o.target_samples, o.keep_samples);
-  if (o.normalise) minmax_normalise(out);
+  switch (o.normalisation) {
+    case Normalisation::minmax: minmax_normalise(out); break;
+    case Normalisation::none: break;
+    case Normalisation::mv: {
+      std::int64_t valid = std::min(r.n_samples, o.target_samples);
+      if (o.keep_samples >= 0) valid = std::min(valid, o.keep_samples);
+      mv_normalise(out, r.n_leads, o.target_samples, valid);
+      break;
+    }
+  }
   return out;
 }
 
@@ -176,7 +225,7 @@ std::vector<float> preprocess_record_subset(const EcgRecord& rec, const Preproce
   sub.lead_order = held;
   const std::vector<float> part = preprocess_record(rec, sub);  // (|held|, T)
   const std::size_t T = std::size_t(o.target_samples);
-  std::vector<float> out(o.lead_order.size() * T, 0.0f);
+  std::vector<float> out(o.lead_order.size() * T, absent_lead_value(o.normalisation));
   for (std::size_t k = 0; k < held.size(); ++k)
     std::copy(part.begin() + std::ptrdiff_t(k * T), part.begin() + std::ptrdiff_t((k + 1) * T),
               out.begin() + std::ptrdiff_t(std::size_t((*present)[k]) * T));
@@ -197,11 +246,17 @@ std::vector<double> window_starts(double record_seconds, double window_seconds, 
   return starts;
 }
 
-void restrict_to_leads(float* x, int n_leads, std::int64_t n_samples, const std::vector<int>& present) {
+void restrict_to_leads(float* x, int n_leads, std::int64_t n_samples, const std::vector<int>& present,
+                       Normalisation norm) {
   std::vector<char> keep(std::size_t(n_leads), 0);
   for (int l : present) {
     if (l < 0 || l >= n_leads) throw ConfigError("lead index " + std::to_string(l) + " out of range");
     keep[std::size_t(l)] = 1;
+  }
+  if (norm != Normalisation::minmax) {  // each lead stands on its own: only the absent ones change
+    for (int l = 0; l < n_leads; ++l)
+      if (!keep[std::size_t(l)]) std::fill(x + l * n_samples, x + (l + 1) * n_samples, absent_lead_value(norm));
+    return;
   }
   float lo = std::numeric_limits<float>::infinity(), hi = -lo;
   for (int l = 0; l < n_leads; ++l)

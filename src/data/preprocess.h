@@ -1,7 +1,10 @@
 // ECG preprocessing (SPEC §1/§2, MERL's recipe): the chain every dataset adapter applies
 // before records are written to a shard store. Torch-free.
-//   reorder_leads → fill_non_finite → resample → crop/pad (keep_samples) → minmax_normalise
+//   reorder_leads → fill_non_finite → resample → crop/pad (keep_samples) → normalise
 // Output: float32 (n_leads, target_samples) row-major, values in [0, 1].
+// Normalisation: MERL's global min–max (the default, SPEC §1) keeps the leads' relative
+// amplitudes but drops the record's absolute voltage; "mv" keeps it (docs/experiments.md,
+// "What the input keeps": PTB-XL form statements include voltage classes).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +18,22 @@ namespace cgdmer {
 // MIMIC-IV-ECG's lead order, which all downstream sets are reordered to (note aVF before aVL).
 const std::vector<std::string>& mimic_lead_order();
 
+enum class Normalisation {
+  minmax,  // (x − min) / (max − min + 1e-8), min and max over the whole record (MERL)
+  none,    // values as the record holds them (readers give mV); used by tests and tools only
+  mv,      // per lead: x − median(x) in mV, then 0.5 + mV / kMillivoltsPerUnit, clamped to [0, 1]
+};
+// "mv": 1 unit = 10 mV, so [0, 1] holds ±5 mV around each lead's median (PTB-XL: 4e-5 of the
+// 100 Hz samples lie outside) with the store's int16 step of 0.3 µV.
+inline constexpr double kMillivoltsPerUnit = 10.0;
+// "minmax" | "none" | "mv", as written in the settings text.
+const char* normalisation_name(Normalisation n);
+// The inverse; ConfigError naming the accepted values for anything else.
+Normalisation parse_normalisation(const std::string& name);
+// The input value of a lead that is not recorded: the bottom of the range after min–max (as
+// MERL's zero padding), 0 mV after "mv".
+float absent_lead_value(Normalisation n);
+
 struct PreprocessOptions {
   std::vector<std::string> lead_order = mimic_lead_order();  // matched case-insensitively
   double target_fs = 500;              // Hz; records at another rate are resampled
@@ -23,7 +42,7 @@ struct PreprocessOptions {
   // target_samples; -1 keeps all. MERL's CPSC 2018 recipe is keep_samples = 2500 at 500 Hz.
   std::int64_t keep_samples = -1;
   int nan_fill_window = 6;  // NaN/inf → mean of the finite values within ±window samples
-  bool normalise = true;    // global min–max to [0, 1]
+  Normalisation normalisation = Normalisation::minmax;
 
   // Stable text naming every option, "pp1:leads=...;fs=...;...;resampler=...": two stores
   // prepared with equal texts hold comparable records. Written to store.json.
@@ -54,12 +73,18 @@ std::vector<float> crop_or_pad(const EcgRecord& rec, std::int64_t target_samples
 // as MERL's downstream loaders do. A constant record maps to 0.
 void minmax_normalise(std::vector<float>& x);
 
+// In place on (n_leads, n_samples) mV: each lead minus the median of its first
+// `valid_samples` samples (the recorded part; the rest is padding), then 0.5 + mV / 10,
+// clamped to [0, 1]; the padding becomes 0.5 (0 mV). Keeps amplitude and ST offsets.
+void mv_normalise(std::vector<float>& x, int n_leads, std::int64_t n_samples,
+                  std::int64_t valid_samples);
+
 // The whole chain. Throws FormatError (missing lead, no finite samples) naming rec.path.
 std::vector<float> preprocess_record(const EcgRecord& rec, const PreprocessOptions& options);
 
 // The chain for a record that may hold only some of options.lead_order (a 1-, 2- or 6-lead
 // recording): the leads it holds go through the chain as above, min–max over those leads
-// only; the rows of the leads it lacks are 0. `present` receives the indices (in lead_order,
+// only; the rows of the leads it lacks are absent_lead_value (0 after min–max). `present` receives the indices (in lead_order,
 // ascending) of the leads it holds — the model encodes only those (CgDmer::ecg_features).
 // A record holding none of them → FormatError naming the file and the leads it has.
 std::vector<float> preprocess_record_subset(const EcgRecord& rec, const PreprocessOptions& options,
@@ -71,10 +96,12 @@ std::vector<float> preprocess_record_subset(const EcgRecord& rec, const Preproce
 // plus one window that ends where the record ends, so that every sample is seen.
 std::vector<double> window_starts(double record_seconds, double window_seconds, double stride_seconds);
 
-// In place on (n_leads, n_samples) input already min–max normalised over all leads: keeps the
-// rows of `present` re-normalised to [0, 1] over those rows only and sets every other row to 0
-// — what preprocess_record_subset gives for a record holding only those leads (up to the int16
-// rounding of a store). Used to evaluate a lead subset on a 12-lead store.
-void restrict_to_leads(float* x, int n_leads, std::int64_t n_samples, const std::vector<int>& present);
+// In place on (n_leads, n_samples) input already normalised by `norm` over all leads: keeps the
+// rows of `present` (after min–max: re-normalised to [0, 1] over those rows only; otherwise as
+// they are) and sets every other row to absent_lead_value(norm) — what
+// preprocess_record_subset gives for a record holding only those leads (up to the int16
+// rounding of a store). Used to evaluate a lead subset, or a window, of a store.
+void restrict_to_leads(float* x, int n_leads, std::int64_t n_samples, const std::vector<int>& present,
+                       Normalisation norm);
 
 }  // namespace cgdmer

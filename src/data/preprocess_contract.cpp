@@ -49,9 +49,9 @@ PreprocessOptions parse_preprocess_settings(const std::string& text, const std::
   } catch (const std::exception&) {
     throw FormatError(source, "preprocessing settings '" + text + "' hold a value that is not a number");
   }
-  if (f["norm"] != "minmax" && f["norm"] != "none")
+  if (f["norm"] != "minmax" && f["norm"] != "none" && f["norm"] != "mv")
     throw FormatError(source, "unknown normalisation '" + f["norm"] + "' in the preprocessing settings");
-  o.normalise = f["norm"] == "minmax";
+  o.normalisation = parse_normalisation(f["norm"]);
   if (f["resampler"] != "poly-kaiser5-10")
     throw FormatError(source, "unknown resampler '" + f["resampler"] + "' in the preprocessing settings");
   if (o.settings_text() != text)
@@ -92,7 +92,10 @@ nlohmann::ordered_json preprocess_contract_json(const std::string& settings) {
   j["keep_samples"] = o.keep_samples;  // -1: the whole window
   j["lead_order"] = o.lead_order;
   j["nan_fill_window"] = o.nan_fill_window;
-  j["normalisation"] = o.normalise ? "global min-max over all leads to [0, 1]" : "none";
+  j["normalisation"] = o.normalisation == Normalisation::minmax ? "global min-max over all leads to [0, 1]"
+                       : o.normalisation == Normalisation::mv
+                           ? "per lead: minus its median, then 0.5 + mV / 10, clamped to [0, 1] (±5 mV)"
+                           : "none";
   j["filters"] = "none (cgdmer applies no band-pass or notch filter)";
   j["resampler"] = "polyphase windowed sinc, as scipy.signal.resample_poly (Kaiser beta 5)";
   j["settings"] = settings;

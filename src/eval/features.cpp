@@ -13,6 +13,7 @@
 #include "core/fnv1a.h"
 #include "core/progress.h"
 #include "data/preprocess.h"
+#include "data/preprocess_contract.h"
 #include "model/compat.h"
 #include "model/precision.h"
 
@@ -102,6 +103,10 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
   const bool bf16 = uses_bf16(opt.precision, device);
   const int L = info.n_leads, S = info.n_samples;
   const bool subset = !opt.leads.empty() && int(opt.leads.size()) < L;
+  // The store's scaling decides what a window is re-scaled to and what an absent lead holds.
+  const Normalisation norm = info.preprocessing_settings.empty()
+                                 ? Normalisation::minmax
+                                 : parse_preprocess_settings(info.preprocessing_settings, store.dir()).normalisation;
   std::vector<torch::Tensor> feats, shared;
   Progress prog("features", N, "ECGs");
   const auto t0 = std::chrono::steady_clock::now();
@@ -123,7 +128,7 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
         float* dst = x.data_ptr<float>() + k * L * W;
         for (int l = 0; l < L; ++l)
           std::copy(full.data() + l * Sfull + first, full.data() + l * Sfull + first + W, dst + l * W);
-        restrict_to_leads(dst, L, W, subset ? opt.leads : all_leads);  // min–max over the window
+        restrict_to_leads(dst, L, W, subset ? opt.leads : all_leads, norm);  // min–max: over the window
       }
       x = x.to(device);
       AutocastGuard ac(bf16, device);
@@ -143,7 +148,7 @@ EcgFeatures extract_features(CgDmer& model, const ShardStore& store,
     for (std::int64_t i = 0; i < B; ++i) {
       float* dst = x.data_ptr<float>() + i * L * S;
       store.read_signal(rows[s + i], dst);
-      if (subset) restrict_to_leads(dst, L, S, opt.leads);
+      if (subset) restrict_to_leads(dst, L, S, opt.leads, norm);
     }
     x = x.to(device);
     AutocastGuard ac(bf16, device);

@@ -22,7 +22,8 @@
 //            token += stats·[10·(mean − 0.5), 10·std] (Linear 2 → D). The normalised shape and
 //            the two numbers GroupNorm removed together determine the patch, so nothing is
 //            lost; the factor 10 brings min–max-scaled values (baseline ≈ 0.5, std ≈ 0.01–0.1)
-//            to order one. `stats` starts at zero, so an untrained "stats" tokenizer equals
+//            to order one. On a store prepared with --norm mv (0.5 + mV / 10) the two inputs
+//            are exactly the patch's mean offset and sd in mV. `stats` starts at zero, so an untrained "stats" tokenizer equals
 //            "patch" and learns how much amplitude to let in.
 // Shapes: B batch, L leads, S samples per lead, P = S / patch_size, N = L·P, C channels, D width.
 #pragma once

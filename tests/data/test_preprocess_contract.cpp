@@ -25,10 +25,13 @@ TEST(PreprocessContract, SettingsReadBackToTheSameOptions) {
   EXPECT_EQ(back.target_samples, 1000);
   EXPECT_EQ(back.keep_samples, 250);
   EXPECT_EQ(back.nan_fill_window, 3);
-  EXPECT_TRUE(back.normalise);
+  EXPECT_EQ(back.normalisation, Normalisation::minmax);
   ASSERT_EQ(back.lead_order.size(), 12u);
   EXPECT_EQ(back.lead_order[4], "avf");  // settings_text writes lower case; matching ignores case
   EXPECT_EQ(back.settings_digest(), o.settings_digest());
+  o.normalisation = Normalisation::mv;  // "norm=mv" reads back; min–max stores keep their old text
+  EXPECT_NE(o.settings_text().find(";norm=mv;"), std::string::npos);
+  EXPECT_EQ(parse_preprocess_settings(o.settings_text(), "t").normalisation, Normalisation::mv);
   for (const char* bad : {"", "pp2:fs=100", "pp1:fs=100", "pp1:leads=i;fs=x;n=1;keep=-1;fill=6;norm=minmax;resampler=poly-kaiser5-10",
                           "pp1:leads=i;fs=100;n=1;keep=-1;fill=6;norm=zscore;resampler=poly-kaiser5-10"})
     EXPECT_THROW(parse_preprocess_settings(bad, "store.json"), FormatError) << bad;

@@ -67,7 +67,7 @@ TEST(WindowedFeatures, LongRecordsAreAveragedOverTheirWindows) {
     const auto first = std::llround(starts[std::size_t(k)] * 100);
     float* dst = x.data_ptr<float>() + k * 12000;
     for (int l = 0; l < 12; ++l) std::copy(&full[std::size_t(l * 6000 + first)], &full[std::size_t(l * 6000 + first + 1000)], dst + l * 1000);
-    restrict_to_leads(dst, 12, 1000, all);
+    restrict_to_leads(dst, 12, 1000, all, Normalisation::minmax);
   }
   torch::NoGradGuard ng;
   model->eval();

@@ -78,7 +78,7 @@ TEST(Preprocess, LeadSubsetKeepsOnlyTheHeldLeads) {
 
   EcgRecord full = small_record(12, 20, mimic_lead_order());
   std::vector<float> all = preprocess_record(full, o);
-  restrict_to_leads(all.data(), 12, 20, {1, 7});
+  restrict_to_leads(all.data(), 12, 20, {1, 7}, Normalisation::minmax);
   std::vector<float> cut = crop_or_pad(reorder_leads(full, {"II", "V2"}), 20);
   minmax_normalise(cut);
   for (int t = 0; t < 20; ++t) {
@@ -172,7 +172,7 @@ TEST(Preprocess, ResamplesPtbDiagnosticTo500HzAndCrops) {
   const EcgRecord r =
       read_wfdb_record(cgdmer::testing::shared_data("ptb_diagnostic/patient001/s0010_re.hea"));
   PreprocessOptions o;
-  o.normalise = false;
+  o.normalisation = Normalisation::none;
   const std::vector<float> x = preprocess_record(r, o);
   ASSERT_EQ(x.size(), 12u * 5000u);
   const EcgRecord rs = resample_record(reorder_leads(r, o.lead_order), 500);
@@ -184,6 +184,55 @@ TEST(Preprocess, ResamplesPtbDiagnosticTo500HzAndCrops) {
   // After normalisation the zero padding maps to (0 - min) / (max - min + 1e-8), constant.
   EXPECT_EQ(y[2500], y[4999]);
   EXPECT_NE(y[2499], y[2500]);
+}
+
+// "mv" keeps what min–max drops: a record and the same record at twice the voltage (or shifted
+// by 1 mV) preprocess differently, and the values are 0.5 + (x − lead median) / 10 mV.
+TEST(Preprocess, MillivoltScalingKeepsAmplitudeAndDropsOnlyEachLeadsMedian) {
+  EcgRecord r = small_record(2, 9, {"I", "II"});  // lead-major
+  const std::vector<float> lead_i = {0.1f, -0.4f, 0.9f, 0.2f, 0.0f, 1.5f, -0.2f, 0.3f, 0.2f};  // median 0.2
+  for (int t = 0; t < 9; ++t) {
+    r.lead(0)[t] = lead_i[std::size_t(t)];
+    r.lead(1)[t] = 7.0f + (t == 4 ? 9.0f : 0.0f);  // median 7; one sample 9 mV above it: clamped
+  }
+  PreprocessOptions o;
+  o.lead_order = {"I", "II"};
+  o.target_fs = 500;
+  o.target_samples = 12;  // 3 samples of padding
+  o.normalisation = Normalisation::mv;
+  const auto x = preprocess_record(r, o);
+  ASSERT_EQ(x.size(), 24u);
+  for (int t = 0; t < 9; ++t) {
+    EXPECT_NEAR(x[std::size_t(t)], 0.5 + (lead_i[std::size_t(t)] - 0.2) / 10.0, 1e-6) << t;
+    EXPECT_NEAR(x[std::size_t(12 + t)], t == 4 ? 1.0 : 0.5, 1e-6) << t;
+  }
+  for (int t = 9; t < 12; ++t) {
+    EXPECT_EQ(x[std::size_t(t)], 0.5f);  // padding is 0 mV
+    EXPECT_EQ(x[std::size_t(12 + t)], 0.5f);
+  }
+  EcgRecord twice = r;
+  for (auto& v : twice.data) v *= 2;
+  const auto y = preprocess_record(twice, o);
+  EXPECT_NEAR(y[2] - 0.5, 2 * (x[2] - 0.5), 1e-6);  // voltage kept
+  o.normalisation = Normalisation::minmax;
+  const auto a = preprocess_record(r, o), b = preprocess_record(twice, o);
+  for (int t = 0; t < 9; ++t) EXPECT_NEAR(a[std::size_t(t)], b[std::size_t(t)], 1e-6);  // what min–max loses
+
+  // An absent lead is 0 mV (0.5), and restrict_to_leads leaves a present lead as it is.
+  o.normalisation = Normalisation::mv;
+  std::vector<int> present;
+  EcgRecord one = small_record(1, 9, {"II"});
+  const auto s = preprocess_record_subset(one, o, &present);
+  ASSERT_EQ(present, (std::vector<int>{1}));
+  for (int t = 0; t < 12; ++t) EXPECT_EQ(s[std::size_t(t)], 0.5f);
+  std::vector<float> z = x;
+  restrict_to_leads(z.data(), 2, 12, {0}, Normalisation::mv);
+  for (int t = 0; t < 12; ++t) {
+    EXPECT_EQ(z[std::size_t(t)], x[std::size_t(t)]);
+    EXPECT_EQ(z[std::size_t(12 + t)], 0.5f);
+  }
+  EXPECT_EQ(parse_normalisation("mv"), Normalisation::mv);
+  EXPECT_THROW(parse_normalisation("zscore"), ConfigError);
 }
 
 TEST(Preprocess, InvalidOptionsAreConfigErrors) {
