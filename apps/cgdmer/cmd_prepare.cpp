@@ -70,6 +70,10 @@ RegisterCommand reg{{"prepare", "turn an ECG dataset folder into a shard store f
                        app.add_option("--min-words", f->o.min_words,
                                       "MIMIC: skip reports with fewer words (MERL: 4)")
                            ->capture_default_str();
+                       app.add_option("--norm", f->o.norm,
+                                      "minmax: MERL's global min-max over the record (drops its voltage); "
+                                      "mv: each lead minus its median, 0.5 + mV/10 (keeps voltage and ST level)")
+                           ->capture_default_str()->check(CLI::IsMember({"minmax", "mv"}));
                        app.add_flag("--cpsc-first-2500", f->o.cpsc_first_2500,
                                     "CPSC: MERL's recipe, keep the first 5 s then zero-pad");
                        app.add_flag("--csn-substring-labels", f->o.csn_substring_labels,

@@ -65,6 +65,9 @@ PreprocessOptions preprocessing_for(const PrepareOptions& o, const DatasetPlan& 
   pp.target_fs = o.rate;
   pp.target_samples = std::llround(o.rate * o.seconds);
   if (plan.keep_seconds > 0) pp.keep_samples = std::llround(o.rate * plan.keep_seconds);
+  pp.normalisation = parse_normalisation(o.norm);
+  if (pp.normalisation == Normalisation::none)
+    throw ConfigError("prepare: --norm none would store values outside the store's [0, 1] range", "minmax or mv");
   if (pp.target_samples <= 0) throw ConfigError("prepare: --rate × --seconds gives no samples");
   return pp;
 }

@@ -19,6 +19,8 @@ struct PrepareOptions {
   int jobs = 0;         // worker threads; 0 = all cores
   int max_text_len = 256;  // token ids kept per report ([CLS] ... [SEP])
   int min_words = 4;       // MIMIC: reports with fewer words are skipped (MERL: 4)
+  // minmax: MERL's global min–max (SPEC §1); mv: each lead's voltage kept (data/preprocess.h).
+  std::string norm = "minmax";
   bool cpsc_first_2500 = false;  // MERL's CPSC recipe: keep the first 5 s, zero-pad the rest
   bool csn_substring_labels = false;  // reproduce MERL's CSN `label in "A,B,C"` substring bug
   // cpsc2018: REFERENCE.csv (default <src>/REFERENCE.csv when present); csn: the
