@@ -8,28 +8,30 @@
 
 namespace cgdmer {
 
+void check_same_input(const ShardStore& first, const ShardStore& other, const std::string& why) {
+  const StoreInfo& a = first.info();
+  const StoreInfo& b = other.info();
+  if (b.n_leads != a.n_leads || b.n_samples != a.n_samples)
+    throw ConfigError(other.dir() + " holds " + std::to_string(b.n_leads) + " leads × " +
+                          std::to_string(b.n_samples) + " samples, " + first.dir() + " " +
+                          std::to_string(a.n_leads) + " × " + std::to_string(a.n_samples) + ": " + why,
+                      "prepare every store with the same --rate and --seconds");
+  if (!a.preprocessing_settings.empty() && !b.preprocessing_settings.empty()) {
+    const std::string breaking =
+        describe_differences(compare_preprocess_settings(a.preprocessing_settings, b.preprocessing_settings), true);
+    if (!breaking.empty())
+      throw ConfigError(first.dir() + " and " + other.dir() + " were prepared differently (" + breaking + "): " + why,
+                        "prepare every store with the same --rate, --seconds, --norm and leads");
+  }
+}
+
 StoreSet::StoreSet(std::vector<const ShardStore*> stores, const WordPieceTokenizer* text_tokenizer)
     : stores_(std::move(stores)) {
   if (stores_.empty()) throw ConfigError("no store given");
   offsets_.push_back(0);
   const ShardStore& first = *stores_.front();
   for (const ShardStore* s : stores_) {
-    const StoreInfo& a = first.info();
-    const StoreInfo& b = s->info();
-    if (b.n_leads != a.n_leads || b.n_samples != a.n_samples)
-      throw ConfigError(s->dir() + " holds " + std::to_string(b.n_leads) + " leads × " +
-                            std::to_string(b.n_samples) + " samples, " + first.dir() + " " +
-                            std::to_string(a.n_leads) + " × " + std::to_string(a.n_samples) +
-                            ": stores trained on together must hold the same input",
-                        "prepare every store with the same --rate and --seconds");
-    if (!a.preprocessing_settings.empty() && !b.preprocessing_settings.empty()) {
-      const std::string breaking =
-          describe_differences(compare_preprocess_settings(a.preprocessing_settings, b.preprocessing_settings), true);
-      if (!breaking.empty())
-        throw ConfigError(first.dir() + " and " + s->dir() + " were prepared differently (" + breaking +
-                              "): stores trained on together must hold the same input",
-                          "prepare every store with the same --rate, --seconds and leads");
-    }
+    check_same_input(first, *s, "stores trained on together must hold the same input");
     for (const ShardStore* t : stores_)
       if (t != s && t->dir() == s->dir()) throw ConfigError(s->dir() + " is given twice");
     offsets_.push_back(offsets_.back() + s->size());

@@ -19,6 +19,10 @@
 
 namespace cgdmer {
 
+// ConfigError naming both stores when `other` holds other input than `first` (shape, or a
+// preprocessing difference that breaks a model's contract); `why` ends the message.
+void check_same_input(const ShardStore& first, const ShardStore& other, const std::string& why);
+
 class StoreSet {
  public:
   // ConfigError naming both stores when their input differs. text_tokenizer: the text

@@ -254,6 +254,15 @@ void check_same_training_data(const RunPlan& p, const TrainingData& now) {
                       std::to_string(first.store_records) + " records");
 }
 
+// A store whose token ids another vocabulary made is read in the text encoder's ids; those must
+// fit the model (text_tokenizer_for: ConfigError now, not at the first step or validation).
+void note_retokenized(const std::string& store, const TextModelConfig& text) {
+  text_tokenizer_for(text);
+  spdlog::info("{}: its token ids are another vocabulary's than the text encoder's ({}); "
+               "its reports are tokenized with the text encoder's",
+               store, text.hf_weights.empty() ? "MedCPT" : text.hf_weights);
+}
+
 RunData open_data(const RunPlan& p) {
   RunData d;
   for (const auto& path : p.data) d.stores.push_back(ShardStore::open(path));
@@ -265,12 +274,7 @@ RunData open_data(const RunPlan& p) {
   d.text_tokenizer = std::make_unique<WordPieceTokenizer>(text_tokenizer_unchecked(p.cfg.text));
   d.set = std::make_unique<StoreSet>(views, d.text_tokenizer.get());
   for (std::size_t k = 0; k < d.stores.size(); ++k)
-    if (d.set->retokenizes(k)) {
-      text_tokenizer_for(p.cfg.text);  // its ids must fit the model: ConfigError otherwise
-      spdlog::info("{}: its token ids are another vocabulary's than the text encoder's ({}); "
-                   "its reports are tokenized with the text encoder's",
-                   d.stores[k].dir(), p.cfg.text.hf_weights.empty() ? "MedCPT" : p.cfg.text.hf_weights);
-    }
+    if (d.set->retokenizes(k)) note_retokenized(d.stores[k].dir(), p.cfg.text);
   d.record.preprocessing_settings = d.stores.front().info().preprocessing_settings;
   d.record.folds = p.folds;
   d.record.val_store = p.val.empty() && !p.val_folds.empty() ? p.data.front() : p.val;
@@ -284,12 +288,12 @@ RunData open_data(const RunPlan& p) {
   if (!p.val.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.val));
   else if (!p.val_folds.empty()) d.val_store = std::make_unique<ShardStore>(ShardStore::open(p.data.front()));
   if (d.val_store) {
+    // Validated on other input than it trains on (a min–max store beside an "mv" one), the
+    // model's validation figures would mean nothing: refused before the first step.
+    check_same_input(d.stores.front(), *d.val_store, "the validation store must hold the training stores' input");
     d.val_rows = fold_subset(*d.val_store, p.val_folds, Role::validation);
-    if (ReportTokens(*d.val_store, d.text_tokenizer.get()).retokenizes()) {
-      text_tokenizer_for(p.cfg.text);  // its ids must fit the model: ConfigError now, not at the first validation
-      spdlog::info("{} (validation): its token ids are another vocabulary's than the text encoder's; "
-                   "its reports are tokenized with the text encoder's", d.val_store->dir());
-    }
+    if (ReportTokens(*d.val_store, d.text_tokenizer.get()).retokenizes())
+      note_retokenized(d.val_store->dir() + " (validation)", p.cfg.text);
   }
   return d;
 }

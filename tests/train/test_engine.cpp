@@ -20,6 +20,7 @@
 
 #include "config/config.h"
 #include "core/error.h"
+#include "data/preprocess.h"
 #include "data/shard_store.h"
 #include "eval/pretraining_overlap.h"
 #include "model/cgdmer_model.h"
@@ -187,6 +188,39 @@ TEST(Engine, AStoreOfAnotherVocabularyIsReadInTheTextEncodersIds) {
     for (double v : f) EXPECT_NEAR(v, other ? std::log(4.0) : 0.0, 1e-9);
   }
   fs::remove_all(store);
+}
+
+// A validation store prepared otherwise than the training store ("mv" beside min–max) would
+// give validation figures of another input distribution: refused before the first step.
+TEST(Engine, AValidationStoreOfOtherPreprocessingIsRefused) {
+  PreprocessOptions pp;
+  pp.target_fs = 100;
+  pp.target_samples = 200;
+  const std::string train = cgdmer::testing::temp_store_dir("cgdmer_test_norm_minmax");
+  const std::string val = cgdmer::testing::temp_store_dir("cgdmer_test_norm_mv");
+  cgdmer::testing::write_train_store(train, "folder", 12, true, 3, "", pp.settings_text());
+  pp.normalisation = Normalisation::mv;
+  cgdmer::testing::write_train_store(val, "folder", 12, true, 4, "", pp.settings_text());
+  auto o = base_options(temp_run("norm_mismatch").string());
+  o.data = {train};
+  o.val = val;
+  o.val_folds = {4};
+  o.max_steps = 2;
+  try {
+    run_pretrain(o);
+    FAIL() << "validated on an mv store while training on a min-max one";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("norm"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(val), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(fs::path(o.out) / "metrics.jsonl"));
+  o.val = train;  // the same preprocessing: trains
+  o.folds = {1, 2, 3};
+  fs::remove_all(o.out);
+  run_pretrain(o);
+  EXPECT_TRUE(fs::exists(fs::path(o.out) / "metrics.jsonl"));
+  fs::remove_all(train);
+  fs::remove_all(val);
 }
 
 TEST(Engine, DryRunBuildsNothingOnDisk) {

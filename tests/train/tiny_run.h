@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "data/prepare.h"
+#include "data/shard_store_format.h"
 #include "data/shard_writer.h"
 
 namespace cgdmer::testing {
@@ -21,8 +22,10 @@ namespace cgdmer::testing {
 // "synthetic" but its stored ids are 6–20 random ones, so the ids alone tell records apart.
 // `folded`: record r is in fold 1 + r % 4; otherwise no record has a fold (as LUDB).
 // `tokenizer`: the fingerprint store.json names ("" = none, taken as MedCPT's).
+// `preprocessing`: the settings text store.json names ("" = none, as a hand-made store).
 inline void write_train_store(const std::string& dir, const std::string& dataset, int n, bool folded,
-                              std::uint64_t seed, const std::string& tokenizer = "") {
+                              std::uint64_t seed, const std::string& tokenizer = "",
+                              const std::string& preprocessing = "") {
   std::filesystem::remove_all(dir);
   StoreLayout lay;
   lay.dataset = dataset;
@@ -30,6 +33,10 @@ inline void write_train_store(const std::string& dir, const std::string& dataset
   lay.n_samples = 200;
   lay.fs = 100;
   lay.preprocessing_hash = "synthetic";
+  if (!preprocessing.empty()) {
+    lay.preprocessing_settings = preprocessing;
+    lay.preprocessing_hash = store_format::preprocessing_hash_for(store_format::kFormatVersion, preprocessing);
+  }
   for (const char* n : {"I", "II", "III", "aVR", "aVF", "aVL", "V1", "V2", "V3", "V4", "V5", "V6"})
     lay.lead_names.push_back(n);
   lay.max_text_len = 32;
