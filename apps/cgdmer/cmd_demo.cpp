@@ -41,6 +41,10 @@ struct DemoFlags {
   std::int64_t steps = 300;
   std::string precision = "auto";
   int probe_epochs = 100;
+  // The store's scaling: MERL's min-max (the paper's), or mv (each lead's voltage kept). mv
+  // lifted rhythm's linear probes at the shared store's scale but cost the demo's zero-shot
+  // rhythm and retrieval on two seeds (docs/experiments.md, "What the input keeps").
+  std::string norm = "minmax";
 };
 
 std::string quote(const std::string& s) {
@@ -199,11 +203,16 @@ int run_demo(const DemoFlags& f) {
   const std::string tsne_random_png = (out / "tsne_super_random_init.png").string();
 
   if (fs::exists(fs::path(store) / "store.json")) {
+    const std::string settings = ShardStore::open(store).info().preprocessing_settings;
+    if (settings.find(";norm=" + f.norm + ";") == std::string::npos)
+      throw ConfigError(store + " was prepared with another normalisation than --norm " + f.norm + " (" +
+                            settings + ")",
+                        "give the demo a fresh --out, or the --norm that folder was made with");
     std::printf("\n== 1/6 prepare: reusing the finished store %s\n", store.c_str());
   } else {
-    run_step("1/6 prepare the embedded PTB-XL sample (100 Hz, 10 s, reports + labels)",
+    run_step("1/6 prepare the embedded PTB-XL sample (100 Hz, 10 s, reports + labels, --norm " + f.norm + ")",
              {"prepare", "--dataset", "ptbxl", "--src", sample, "--rate", "100", "--seconds", "10",
-              "--out", store});
+              "--norm", f.norm, "--out", store});
   }
 
   std::vector<std::string> pre = {"pretrain", "--config", "tiny", "--data", store,
@@ -279,7 +288,7 @@ int run_demo(const DemoFlags& f) {
   std::ostringstream md;
   md << "# cgdmer demo report\n\n"
      << "Data: the embedded real sample (`data/sample/ptbxl`: PTB-XL v1.0.1 records at 100 Hz "
-        "with their free-text reports). Pretraining: `tiny` preset, folds 1-7 (validation fold 8), "
+        "with their free-text reports), prepared with `--norm " << f.norm << "`. Pretraining: `tiny` preset, folds 1-7 (validation fold 8), "
      << f.steps << " steps. Linear probe: train folds 1-7, epoch chosen on fold 8, test fold 9 "
         "(never seen by pretraining). "
         "Zero-shot: MERL's CKEPE class prompts.\n\n"
@@ -327,6 +336,8 @@ RegisterCommand reg{
            ->check(CLI::IsMember({"fp32", "bf16", "auto"}));
        app.add_option("--probe-epochs", f->probe_epochs, "linear-probe epochs")
            ->capture_default_str()->check(CLI::PositiveNumber);
+       app.add_option("--norm", f->norm, "store normalisation: minmax (MERL's) | mv (each lead's voltage kept)")
+           ->capture_default_str()->check(CLI::IsMember({"minmax", "mv"}));
        return [f] { return run_demo(*f); };
      }}};
 
