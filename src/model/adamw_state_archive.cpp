@@ -22,17 +22,23 @@ std::int64_t read_int(torch::serialize::InputArchive& ar, const std::string& key
   return v.toInt();
 }
 
-// The moment tensor `key` of parameter p, on the CPU, checked against p's shape.
-torch::Tensor read_moment(torch::serialize::InputArchive& ar, const std::string& key,
-                          const torch::Tensor& p, const std::string& path) {
-  torch::Tensor t;
-  if (!ar.try_read(key, t, /*is_buffer=*/true))
-    throw FormatError(path, "optimizer state has no tensor '" + key + "'");
+// Moment tensor t (saved as `key`) of parameter p, on the CPU, checked against p's shape.
+torch::Tensor checked_moment(const torch::Tensor& t, const std::string& key, const torch::Tensor& p,
+                             const std::string& path) {
   if (t.sizes() != p.sizes())
     throw FormatError(path, "optimizer state '" + key + "' has shape " +
                                 c10::str(t.sizes()) + ", its parameter has " +
                                 c10::str(p.sizes()));
   return t.to(torch::kCPU, torch::kFloat);
+}
+
+// The moment tensor `key` of parameter p: checked_moment of what the archive holds.
+torch::Tensor read_moment(torch::serialize::InputArchive& ar, const std::string& key,
+                          const torch::Tensor& p, const std::string& path) {
+  torch::Tensor t;
+  if (!ar.try_read(key, t, /*is_buffer=*/true))
+    throw FormatError(path, "optimizer state has no tensor '" + key + "'");
+  return checked_moment(t, key, p, path);
 }
 
 void check_group_sizes(const torch::optim::Optimizer& opt,
@@ -99,8 +105,8 @@ void read_adamw_state(torch::serialize::InputArchive& ar, torch::optim::Optimize
       st->exp_avg(read_moment(ar, k + "exp_avg", params[i], path));
       st->exp_avg_sq(read_moment(ar, k + "exp_avg_sq", params[i], path));
       torch::Tensor mx;
-      if (ar.try_read(k + "max_exp_avg_sq", mx, true))
-        st->max_exp_avg_sq(read_moment(ar, k + "max_exp_avg_sq", params[i], path));
+      if (ar.try_read(k + "max_exp_avg_sq", mx, true))  // amsgrad only
+        st->max_exp_avg_sq(checked_moment(mx, k + "max_exp_avg_sq", params[i], path));
       put_state(opt, params[i], std::move(st));
     }
   }
