@@ -29,6 +29,8 @@
 #include "core/error.h"
 #include "core/paths.h"
 #include "core/progress.h"
+#include "data/preprocess.h"
+#include "data/preprocess_contract.h"
 #include "data/shard_store.h"
 
 namespace fs = std::filesystem;
@@ -204,7 +206,7 @@ int run_demo(const DemoFlags& f) {
 
   if (fs::exists(fs::path(store) / "store.json")) {
     const std::string settings = ShardStore::open(store).info().preprocessing_settings;
-    if (settings.find(";norm=" + f.norm + ";") == std::string::npos)
+    if (parse_preprocess_settings(settings, store).normalisation != parse_normalisation(f.norm))
       throw ConfigError(store + " was prepared with another normalisation than --norm " + f.norm + " (" +
                             settings + ")",
                         "give the demo a fresh --out, or the --norm that folder was made with");
